@@ -1,0 +1,38 @@
+# mmbank's runtime: mmselfsup's defaults plus the mmbank plug-in.
+default_scope = 'mmselfsup'
+custom_imports = dict(imports=['mmbank'], allow_failed_imports=False)
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+# sizes the memory bank from the training set and checks the pipeline
+# before training; stops the run if the loss becomes NaN or infinite
+custom_hooks = [
+    dict(type='MemoryBankCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=1),
+]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+log_processor = dict(
+    window_size=10,
+    custom_cfg=[dict(data_src='', method='mean', window_size='global')])
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='SelfSupVisualizer', vis_backends=vis_backends, name='visualizer')
+
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)

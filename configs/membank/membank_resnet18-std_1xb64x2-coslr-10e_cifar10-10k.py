@@ -1,0 +1,47 @@
+# CPU-sized CIFAR-10 protocol (about 10 minutes on 2 CPU cores): ResNet-18
+# with the standard stem, the first 10,000 training images (class-balanced
+# to within a few percent: the prepared train set is shuffled), 64 samples x
+# 2 views per batch, 10 epochs, cosine lr. The README's quick start runs it.
+_base_ = [
+    '../_base_/models/membank_resnet18_cifar.py',
+    '../_base_/datasets/cifar10_membank.py',
+    '../_base_/default_runtime.py',
+]
+
+num_train = 10000
+max_epochs = 10
+
+model = dict(
+    backbone=dict(
+        _delete_=True, type='ResNet', depth=18, out_indices=[4]))
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=0,  # workers steal the 2 cores torch computes on
+    persistent_workers=False,
+    dataset=dict(indices=num_train, download=False))
+
+optimizer = dict(type='SGD', lr=0.03, weight_decay=5e-4, momentum=0.9)
+optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer)
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True,
+         begin=0, end=max_epochs)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=1))
+
+custom_hooks = [
+    dict(type='MemoryBankCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=1),
+    dict(
+        type='HardNegativeMergeHook',
+        start_epoch=5,
+        interval=1,
+        final_ratio=0.1,
+        max_group_size=4,
+        min_similarity=0.7,
+        mutual=True),
+]

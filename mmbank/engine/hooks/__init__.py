@@ -1,0 +1,8 @@
+from .check_invalid_loss_hook import CheckInvalidLossHook, InvalidLossError
+from .hard_negative_merge_hook import HardNegativeMergeHook
+from .memory_bank_check_hook import MemoryBankCheckHook, find_modules
+
+__all__ = [
+    'CheckInvalidLossHook', 'InvalidLossError', 'HardNegativeMergeHook',
+    'MemoryBankCheckHook', 'find_modules'
+]

@@ -1,0 +1,176 @@
+import time
+from typing import Optional
+
+import torch
+from mmengine.dist import broadcast, get_dist_info, is_main_process
+from mmengine.hooks import Hook
+from mmengine.runner import BaseLoop
+
+from mmselfsup.registry import HOOKS
+from ...models.memories import InstanceMemoryBank
+from ...models.utils import (group_mean_rows, merge_nearest_groups,
+                             nearest_other_group)
+from .memory_bank_check_hook import find_modules
+
+
+@HOOKS.register_module()
+class HardNegativeMergeHook(Hook):
+    """Gradually merge near-duplicate samples of the memory bank.
+
+    After training epochs ``start_epoch, start_epoch + interval, ...`` up to
+    ``end_epoch``, it finds each bank row's exact cosine nearest neighbour
+    outside the row's group (tiled on the bank's device, never an ``N x N``
+    matrix) and merges the most similar pairs until the fraction of samples
+    in merge groups reaches the schedule's target, which grows linearly from
+    ``final_ratio / num_merges`` at the first merge to ``final_ratio`` at
+    the last. Merged samples become positives of each other in
+    ``MemoryBankHead`` (Bulat et al. 2021, (c)).
+
+    Groups live in the bank's ``group_ids`` buffer, so they are saved in
+    checkpoints and restored on resume; rank 0 computes them and broadcasts
+    them, so every rank has the same groups.
+
+    Args:
+        start_epoch (int): First epoch after which to merge (1-based).
+            Defaults to 1.
+        end_epoch (int, optional): Epoch at which ``final_ratio`` is
+            reached; None for the last epoch. Defaults to None.
+        interval (int): Epochs between merges. Defaults to 1.
+        final_ratio (float): Fraction of the bank in groups at the end, in
+            ``(0, 1]``. Defaults to 0.2.
+        max_group_size (int): Bound on a group's size, so transitive merges
+            cannot chain into giant groups. Defaults to 4.
+        min_similarity (float): Pairs less cosine-similar are never merged,
+            even if the target is not reached. Defaults to 0.5.
+        mutual (bool): Only merge mutual nearest neighbours (at the group
+            level). Defaults to True.
+        average_rows (bool): Also replace the rows of each group by their
+            normalised mean. Defaults to False.
+        row_chunk (int): Rows per similarity tile. Defaults to 4096.
+        col_chunk (int): Columns per similarity tile. Defaults to 65536.
+    """
+
+    priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves the epoch
+
+    def __init__(self,
+                 start_epoch: int = 1,
+                 end_epoch: Optional[int] = None,
+                 interval: int = 1,
+                 final_ratio: float = 0.2,
+                 max_group_size: int = 4,
+                 min_similarity: float = 0.5,
+                 mutual: bool = True,
+                 average_rows: bool = False,
+                 row_chunk: int = 4096,
+                 col_chunk: int = 65536) -> None:
+        problems = []
+        if not isinstance(start_epoch, int) or start_epoch < 1:
+            problems.append(f'start_epoch must be an int >= 1, got '
+                            f'{start_epoch!r}')
+        if end_epoch is not None and (not isinstance(end_epoch, int)
+                                      or end_epoch < start_epoch):
+            problems.append(f'end_epoch ({end_epoch!r}) must be an int >= '
+                            f'start_epoch ({start_epoch!r})')
+        if not isinstance(interval, int) or interval < 1:
+            problems.append(f'interval must be an int >= 1, got {interval!r}')
+        if not 0 < final_ratio <= 1:
+            problems.append(f'final_ratio must be in (0, 1], got '
+                            f'{final_ratio!r}')
+        if not isinstance(max_group_size, int) or max_group_size < 2:
+            problems.append(f'max_group_size must be an int >= 2, got '
+                            f'{max_group_size!r}')
+        if not -1 <= min_similarity <= 1:
+            problems.append(f'min_similarity must be in [-1, 1], got '
+                            f'{min_similarity!r}')
+        if row_chunk < 1 or col_chunk < 1:
+            problems.append('row_chunk and col_chunk must be >= 1')
+        if problems:
+            raise ValueError('HardNegativeMergeHook: ' + '; '.join(problems))
+        self.start_epoch = start_epoch
+        self.end_epoch = end_epoch
+        self.interval = interval
+        self.final_ratio = final_ratio
+        self.max_group_size = max_group_size
+        self.min_similarity = min_similarity
+        self.mutual = mutual
+        self.average_rows = average_rows
+        self.row_chunk = row_chunk
+        self.col_chunk = col_chunk
+
+    def _last_epoch(self, max_epochs: int) -> int:
+        return self.end_epoch if self.end_epoch is not None else max_epochs
+
+    def merge_epochs(self, max_epochs: int) -> list:
+        """The (1-based) epochs after which merging happens."""
+        last = min(self._last_epoch(max_epochs), max_epochs)
+        return list(range(self.start_epoch, last + 1, self.interval))
+
+    def target_ratio(self, epoch: int, max_epochs: int) -> float:
+        """Fraction of the bank to have merged after ``epoch`` (0 if no
+        merge happens then)."""
+        epochs = self.merge_epochs(max_epochs)
+        last = self._last_epoch(max_epochs)
+        if epoch not in epochs:
+            return 0.0
+        span = last - self.start_epoch + self.interval
+        done = epoch - self.start_epoch + self.interval
+        return self.final_ratio * min(1.0, done / span)
+
+    def before_run(self, runner) -> None:
+        if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
+            return
+        max_epochs = runner.max_epochs
+        if self.start_epoch > max_epochs:
+            raise ValueError(
+                f'HardNegativeMergeHook: start_epoch ({self.start_epoch}) is '
+                f'after the last epoch ({max_epochs}): it would never merge.')
+        if self.end_epoch is not None and self.end_epoch > max_epochs:
+            raise ValueError(
+                f'HardNegativeMergeHook: end_epoch ({self.end_epoch}) is '
+                f'after the last epoch ({max_epochs}): final_ratio would '
+                'never be reached.')
+        if not find_modules(runner, InstanceMemoryBank):
+            raise ValueError('HardNegativeMergeHook: the model has no '
+                             'InstanceMemoryBank to merge.')
+
+    @torch.no_grad()
+    def merge(self, bank: InstanceMemoryBank, ratio: float) -> dict:
+        """Grow ``bank``'s groups until ``ratio`` of it is merged.
+
+        Returns:
+            dict: ``merged`` samples, ``groups`` (non-singleton),
+            ``largest`` group and ``seconds`` taken.
+        """
+        start = time.perf_counter()
+        if is_main_process():
+            sim, idx = nearest_other_group(bank.feats, bank.group_ids,
+                                           self.row_chunk, self.col_chunk)
+            new_groups = merge_nearest_groups(
+                bank.group_ids, sim, idx, int(ratio * bank.num_samples),
+                self.max_group_size, self.min_similarity, self.mutual)
+            bank.group_ids.copy_(new_groups)
+            if self.average_rows:
+                bank.feats.copy_(group_mean_rows(bank.feats, bank.group_ids))
+        if get_dist_info()[1] > 1:
+            broadcast(bank.group_ids, src=0)
+            if self.average_rows:
+                broadcast(bank.feats, src=0)
+        counts = torch.bincount(bank.group_ids, minlength=bank.num_samples)
+        return dict(
+            merged=int(counts[counts > 1].sum()),
+            groups=int((counts > 1).sum()),
+            largest=int(counts.max()),
+            seconds=time.perf_counter() - start)
+
+    def after_train_epoch(self, runner) -> None:
+        epoch = runner.epoch + 1
+        ratio = self.target_ratio(epoch, runner.max_epochs)
+        if ratio <= 0:
+            return
+        for i, bank in enumerate(find_modules(runner, InstanceMemoryBank)):
+            stats = self.merge(bank, ratio)
+            runner.logger.info(
+                f'Hard negative merge after epoch {epoch} (bank {i}): '
+                f'{stats["merged"]} of {bank.num_samples} samples in '
+                f'{stats["groups"]} groups (target {ratio:.1%}), largest '
+                f'group {stats["largest"]}, {stats["seconds"]:.2f} s.')

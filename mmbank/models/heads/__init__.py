@@ -1,0 +1,3 @@
+from .memory_bank_head import MemoryBankHead
+
+__all__ = ['MemoryBankHead']

@@ -1,0 +1,3 @@
+from .instance_memory_bank import InstanceMemoryBank
+
+__all__ = ['InstanceMemoryBank']

@@ -1,0 +1,107 @@
+"""Workarounds for upstream bugs of the frozen mmselfsup 1.0.0 stack.
+
+Each one is applied once, by ``import mmbank``, and has a test that fails
+without it (``tests/test_utils/test_upstream_fixes.py``).
+"""
+import pickle
+from typing import Any, List
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+# mmselfsup 1.0.0's wheel lists a module it does not ship
+# (mmselfsup.engine.runner, upstream issue #745) as a location of these
+# registries, so building a runner fails with ModuleNotFoundError.
+_MISSING_MODULE = 'mmselfsup.engine.runner'
+_REGISTRIES_WITH_MISSING_MODULE = ('RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS')
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holds objects that weights-only loading refuses."""
+
+
+def fix_runner_registry_locations() -> List[str]:
+    """Drop the missing ``mmselfsup.engine.runner`` from registry locations.
+
+    Returns:
+        list[str]: Names of the registries that were changed.
+    """
+    import mmselfsup.registry as registry
+    changed = []
+    for name in _REGISTRIES_WITH_MISSING_MODULE:
+        reg = getattr(registry, name)
+        if _MISSING_MODULE in reg._locations:
+            reg._locations = [
+                loc for loc in reg._locations if loc != _MISSING_MODULE
+            ]
+            changed.append(name)
+    return changed
+
+
+def checkpoint_safe_globals() -> List[Any]:
+    """The classes and functions mmengine's checkpoints need to unpickle.
+
+    mmengine 0.10.7 pickles its ``HistoryBuffer`` (the message hub's logs)
+    and numpy arrays and scalars (runtime info). Allowing exactly these keeps
+    torch's weights-only loading, which refuses anything that could run code.
+    """
+    dtype_classes = [
+        type(np.dtype(t)) for t in (np.float16, np.float32, np.float64,
+                                    np.int8, np.int16, np.int32, np.int64,
+                                    np.uint8, np.bool_)
+    ]
+    return [
+        HistoryBuffer,
+        np.core.multiarray._reconstruct,
+        np.core.multiarray.scalar,
+        np.ndarray,
+        np.dtype,
+        *dtype_classes,
+    ]
+
+
+def _refuse_unsafe_checkpoints(load_checkpoint):
+    """Wrap ``CheckpointLoader.load_checkpoint`` to explain refusals."""
+
+    def load(cls, filename, map_location=None, logger='current'):
+        try:
+            return load_checkpoint.__func__(cls, filename, map_location,
+                                            logger)
+        except pickle.UnpicklingError as err:
+            if isinstance(err, UnsafeCheckpointError):
+                raise
+            raise UnsafeCheckpointError(
+                f'Refusing to load checkpoint {filename}: it contains '
+                'objects other than tensors and the few mmengine/numpy '
+                'classes mmbank allows, and unpickling them could run code. '
+                'Only load checkpoints you trust; to convert one you trust, '
+                'load it with torch.load(..., weights_only=False) and save '
+                f'its state_dict again. (torch said: {str(err)[:300]})'
+            ) from err
+
+    load._mmbank_wrapped = True
+    return classmethod(load)
+
+
+def keep_weights_only_checkpoint_loading() -> None:
+    """Make mmengine's checkpoints load with ``weights_only=True``.
+
+    torch >= 2.6 loads checkpoints weights-only; mmengine's own checkpoints
+    then fail to load. This allows exactly :func:`checkpoint_safe_globals`
+    and turns torch's refusal of anything else into
+    :class:`UnsafeCheckpointError`, for every path that goes through
+    mmengine's ``CheckpointLoader`` (resume, ``load_from``,
+    ``init_cfg=dict(type='Pretrained')`` and mmbank's tools).
+    """
+    torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    current = CheckpointLoader.__dict__['load_checkpoint']
+    if not getattr(current.__func__, '_mmbank_wrapped', False):
+        CheckpointLoader.load_checkpoint = _refuse_unsafe_checkpoints(current)
+
+
+def apply_upstream_fixes() -> None:
+    """Apply every workaround of this module (idempotent)."""
+    fix_runner_registry_locations()
+    keep_weights_only_checkpoint_loading()

@@ -1,0 +1,3 @@
+"""The version of mmbank."""
+
+__version__ = '0.1.0'
