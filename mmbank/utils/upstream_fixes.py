@@ -40,6 +40,23 @@ def fix_runner_registry_locations() -> List[str]:
     return changed
 
 
+def history_buffer_getattr(obj: Any, name: str) -> Any:
+    """The one use of ``getattr`` mmengine's checkpoints make, and no other.
+
+    A ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. Allowing the builtin ``getattr``
+    would let a crafted checkpoint reach any attribute (and from there run
+    code), so checkpoints get this restricted stand-in instead.
+    """
+    allowed = {'min', 'max', 'current', 'mean',
+               *HistoryBuffer._statistics_methods}
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}), which mmbank does '
+        'not allow')
+
+
 def checkpoint_safe_globals() -> List[Any]:
     """The classes and functions mmengine's checkpoints need to unpickle.
 
@@ -54,6 +71,7 @@ def checkpoint_safe_globals() -> List[Any]:
     ]
     return [
         HistoryBuffer,
+        (history_buffer_getattr, 'builtins.getattr'),
         np.core.multiarray._reconstruct,
         np.core.multiarray.scalar,
         np.ndarray,

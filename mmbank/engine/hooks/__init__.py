@@ -1,8 +1,10 @@
+from .channels_last_hook import ChannelsLastHook, to_channels_last
 from .check_invalid_loss_hook import CheckInvalidLossHook, InvalidLossError
 from .hard_negative_merge_hook import HardNegativeMergeHook
 from .memory_bank_check_hook import MemoryBankCheckHook, find_modules
 
 __all__ = [
-    'CheckInvalidLossHook', 'InvalidLossError', 'HardNegativeMergeHook',
-    'MemoryBankCheckHook', 'find_modules'
+    'ChannelsLastHook', 'to_channels_last', 'CheckInvalidLossHook',
+    'InvalidLossError', 'HardNegativeMergeHook', 'MemoryBankCheckHook',
+    'find_modules'
 ]

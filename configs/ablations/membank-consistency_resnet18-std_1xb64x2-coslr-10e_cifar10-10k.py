@@ -1,0 +1,9 @@
+# Ablation: (b) consistency: K = 2 views (the loss needs two) and the KL
+# consistency, no merging. Compare with the views-only ablation.
+_base_ = '../membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'
+
+custom_hooks = [
+    dict(type='ChannelsLastHook'),
+    dict(type='MemoryBankCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=1),
+]

@@ -1,0 +1,192 @@
+"""Unseen-category retrieval metrics (Ye et al., CVPR 2019) as pure
+functions.
+
+Notation: ``N`` samples with ``D``-dim features and integer class labels.
+Similarity is cosine: features are L2-normalised first. Each sample queries
+all the others (itself excluded). Neighbours with equal similarity are
+ranked by ascending index, so results do not depend on the order in which a
+top-k routine happens to return ties.
+"""
+from typing import Dict, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+ArrayLike = Union[Tensor, np.ndarray]
+
+
+def check_retrieval_inputs(feats: ArrayLike,
+                           labels: ArrayLike) -> 'tuple[Tensor, Tensor]':
+    """Validate features and labels; return them as tensors.
+
+    Args:
+        feats (Tensor | ndarray): ``(N, D)`` features.
+        labels (Tensor | ndarray): ``(N,)`` integer labels.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(N, D)`` float32 L2-normalised features
+        and ``(N,)`` int64 labels.
+    """
+    feats = torch.as_tensor(feats)
+    labels = torch.as_tensor(labels)
+    if feats.dim() != 2:
+        raise ValueError(
+            f'feats must be (N, D), got shape {tuple(feats.shape)}')
+    if labels.dim() != 1:
+        raise ValueError(
+            f'labels must be (N,), got shape {tuple(labels.shape)}')
+    if feats.shape[0] != labels.shape[0]:
+        raise ValueError(f'{feats.shape[0]} features but {labels.shape[0]} '
+                         'labels: they must match one to one')
+    if feats.shape[0] < 2:
+        raise ValueError('retrieval needs at least 2 samples (each query is '
+                         f'excluded from its own neighbours), got '
+                         f'{feats.shape[0]}')
+    if labels.is_floating_point() or labels.is_complex():
+        raise ValueError(f'labels must be integers, got {labels.dtype}')
+    feats = feats.detach().float().cpu()
+    if not bool(torch.isfinite(feats).all()):
+        raise ValueError('feats contain NaN or infinite values')
+    return F.normalize(feats, dim=1), labels.detach().long().cpu()
+
+
+def stable_topk(scores: Tensor, k: int) -> Tensor:
+    """Column indices of the ``k`` largest scores of each row.
+
+    Ranked by score (descending), ties by column index (ascending), unlike
+    ``torch.topk`` whose order among ties is unspecified.
+
+    Args:
+        scores (Tensor): ``(M, N)`` scores, ``1 <= k <= N``.
+        k (int): Number of columns to return per row.
+
+    Returns:
+        Tensor: ``(M, k)`` int64 column indices.
+    """
+    kth = scores.topk(k, dim=1).values[:, -1:]  # (M, 1)
+    above = scores > kth
+    tied = scores == kth
+    needed = k - above.sum(dim=1, keepdim=True)
+    take = above | (tied & (tied.cumsum(dim=1, dtype=torch.int32) <= needed))
+    idx = take.nonzero()[:, 1].view(-1, k)  # ascending column order
+    order = scores.gather(1, idx).argsort(
+        dim=1, descending=True, stable=True)
+    return idx.gather(1, order)
+
+
+def recall_at_k(feats: ArrayLike,
+                labels: ArrayLike,
+                ks: Sequence[int] = (1, 2, 4, 8),
+                max_elements: int = 2**24) -> Dict[int, float]:
+    """Recall@K of cosine retrieval, each sample querying all the others.
+
+    Recall@K is the fraction of queries with at least one sample of their
+    class among their ``K`` most similar other samples. A ``K`` larger than
+    ``N - 1`` is clipped to ``N - 1`` (every other sample is a neighbour).
+
+    The ``N x N`` similarity matrix is never built: queries go in chunks of
+    ``max(1, max_elements // N)`` rows, so memory stays bounded.
+
+    Args:
+        feats (Tensor | ndarray): ``(N, D)`` features, ``N >= 2``.
+        labels (Tensor | ndarray): ``(N,)`` integer class labels.
+        ks (Sequence[int]): The ``K`` values, each >= 1.
+            Defaults to (1, 2, 4, 8).
+        max_elements (int): Bound on the similarities held at once.
+            Defaults to 2**24.
+
+    Returns:
+        dict[int, float]: Recall@K in ``[0, 1]`` for each ``K`` of ``ks``.
+    """
+    ks = list(ks)
+    if not ks or any(
+            isinstance(k, bool) or not isinstance(k, (int, np.integer))
+            or k < 1 for k in ks):
+        raise ValueError(f'ks must be a non-empty list of ints >= 1, got {ks}')
+    feats, labels = check_retrieval_inputs(feats, labels)
+    num = feats.shape[0]
+    k_max = min(max(ks), num - 1)
+    chunk = max(1, min(num, max_elements // num))
+    hits = {k: 0 for k in ks}
+    for start in range(0, num, chunk):
+        end = min(start + chunk, num)
+        sims = feats[start:end] @ feats.t()  # (m, N)
+        rows = torch.arange(end - start)
+        sims[rows, rows + start] = float('-inf')  # exclude the query
+        nn_idx = stable_topk(sims, k_max)  # (m, k_max)
+        match = labels[nn_idx] == labels[start:end, None]
+        first_hit = torch.where(
+            match.any(dim=1), match.int().argmax(dim=1),
+            torch.full((end - start, ), k_max))  # k_max: no hit
+        for k in ks:
+            hits[k] += int((first_hit < min(k, k_max)).sum())
+    return {k: hits[k] / num for k in ks}
+
+
+def nmi(feats: ArrayLike,
+        labels: ArrayLike,
+        num_clusters: Optional[int] = None,
+        seed: int = 0,
+        n_init: int = 1,
+        max_iter: int = 300) -> float:
+    """Normalised mutual information of k-means clusters and the labels.
+
+    k-means (scikit-learn, k-means++ initialisation, fixed seed) clusters
+    the L2-normalised features into as many clusters as there are classes;
+    the score is ``normalized_mutual_info_score(labels, clusters)``.
+
+    Args:
+        feats (Tensor | ndarray): ``(N, D)`` features.
+        labels (Tensor | ndarray): ``(N,)`` integer class labels.
+        num_clusters (int, optional): Defaults to None (the number of
+            distinct labels).
+        seed (int): k-means random state. Defaults to 0.
+        n_init (int): k-means restarts. Defaults to 1.
+        max_iter (int): k-means iterations. Defaults to 300.
+
+    Returns:
+        float: NMI in ``[0, 1]``.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score
+
+    feats, labels = check_retrieval_inputs(feats, labels)
+    labels = labels.numpy()
+    if num_clusters is None:
+        num_clusters = len(np.unique(labels))
+    if not 1 <= num_clusters <= len(labels):
+        raise ValueError(f'num_clusters must be in [1, {len(labels)}], got '
+                         f'{num_clusters}')
+    clusters = KMeans(
+        n_clusters=num_clusters,
+        n_init=n_init,
+        max_iter=max_iter,
+        random_state=seed).fit_predict(feats.double().numpy())
+    return float(normalized_mutual_info_score(labels, clusters))
+
+
+def retrieval_scores(feats: ArrayLike,
+                     labels: ArrayLike,
+                     ks: Sequence[int] = (1, 2, 4, 8),
+                     with_nmi: bool = True,
+                     seed: int = 0) -> Dict[str, float]:
+    """Recall@K for each ``K`` and (optionally) NMI of one feature set.
+
+    Args:
+        feats (Tensor | ndarray): ``(N, D)`` features.
+        labels (Tensor | ndarray): ``(N,)`` integer class labels.
+        ks (Sequence[int]): Defaults to (1, 2, 4, 8).
+        with_nmi (bool): Also compute NMI (k-means: the slow part on large
+            sets). Defaults to True.
+        seed (int): k-means seed. Defaults to 0.
+
+    Returns:
+        dict[str, float]: ``{'recall@K': r, ..., 'nmi': s}``, in ``[0, 1]``.
+    """
+    scores = {f'recall@{k}': r for k, r in recall_at_k(feats, labels,
+                                                       ks).items()}
+    if with_nmi:
+        scores['nmi'] = nmi(feats, labels, seed=seed)
+    return scores

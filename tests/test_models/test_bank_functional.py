@@ -1,0 +1,162 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmbank.models.utils import (group_mean_rows, merge_nearest_groups,
+                                 momentum_update, multi_positive_nll,
+                                 nearest_other_group, pairwise_kl,
+                                 positive_mask)
+
+
+def test_multi_positive_nll_single_positive_is_cross_entropy():
+    logits = torch.tensor([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]])
+    mask = torch.tensor([[True, False, False], [False, True, False]])
+    # hand computation: -log softmax(logits)[target]
+    row0 = -(1.0 - math.log(math.exp(1) + math.exp(2) + math.exp(0.5)))
+    row1 = -(0.0 - math.log(1 + 1 + math.exp(3)))
+    expected = (row0 + row1) / 2
+    assert multi_positive_nll(logits, mask).item() == pytest.approx(expected)
+    assert multi_positive_nll(logits, mask).item() == pytest.approx(
+        F.cross_entropy(logits, torch.tensor([0, 1])).item())
+
+
+def test_multi_positive_nll_sums_probabilities_of_the_group():
+    logits = torch.tensor([[1.0, 2.0, 0.5]])
+    mask = torch.tensor([[True, True, False]])
+    z = math.exp(1) + math.exp(2) + math.exp(0.5)
+    expected = -math.log((math.exp(1) + math.exp(2)) / z)
+    assert multi_positive_nll(logits, mask).item() == pytest.approx(expected)
+
+
+def test_multi_positive_nll_rejects_rows_without_positive():
+    with pytest.raises(ValueError, match='positive'):
+        multi_positive_nll(torch.zeros(2, 3), torch.zeros(2, 3, dtype=bool))
+    with pytest.raises(ValueError, match='shape'):
+        multi_positive_nll(torch.zeros(2, 3), torch.ones(2, 2, dtype=bool))
+
+
+def _kl(p, q):
+    return sum(pi * math.log(pi / qi) for pi, qi in zip(p, q))
+
+
+def test_pairwise_kl_equals_hand_computation_over_ordered_pairs():
+    logits = torch.tensor([[[0.0, 1.0]], [[1.0, 0.0]], [[0.0, 0.0]]])
+    probs = [torch.softmax(logits[k, 0], 0).tolist() for k in range(3)]
+    pairs = [(k, j) for k in range(3) for j in range(3) if k != j]
+    expected = sum(_kl(probs[k], probs[j]) for k, j in pairs) / len(pairs)
+    assert pairwise_kl(logits).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_pairwise_kl_is_zero_for_identical_views_and_checks_shape():
+    logits = torch.randn(1, 4, 7).expand(3, 4, 7)
+    assert pairwise_kl(logits).item() == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match='K >= 2'):
+        pairwise_kl(torch.randn(1, 4, 7))
+
+
+def test_pairwise_kl_detach_target_stops_gradient_of_first_argument():
+    logits = torch.tensor([[[0.0, 1.0]], [[1.0, 0.0]]], requires_grad=True)
+    pairwise_kl(logits, detach_target=True).backward()
+    grad_detached = logits.grad.clone()
+    logits.grad = None
+    pairwise_kl(logits, detach_target=False).backward()
+    assert not torch.allclose(grad_detached, logits.grad)
+    # with detached targets, each view only moves towards the others:
+    # the gradient is softmax(x_j) - mean of the others' softmax
+    p = torch.softmax(logits.detach(), dim=2)
+    expected = torch.stack([p[0] - p[1], p[1] - p[0]]) / 2
+    assert torch.allclose(grad_detached, expected, atol=1e-6)
+
+
+def test_momentum_update_follows_formula_with_view_average():
+    rows = F.normalize(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), dim=1)
+    views = torch.tensor([[[0.0, 1.0], [1.0, 0.0]], [[0.0, 1.0],
+                                                     [0.0, 1.0]]])
+    out = momentum_update(rows, views, momentum=0.5)
+    # row 0: 0.5 * (1, 0) + 0.5 * (0, 1) -> normalised (1, 1) / sqrt(2)
+    # row 1: 0.5 * (0, 1) + 0.5 * (0.5, 0.5) = (0.25, 0.75)
+    expected = torch.tensor([[1.0, 1.0], [0.25, 0.75]])
+    assert torch.allclose(out, F.normalize(expected, dim=1))
+    assert torch.allclose(out.norm(dim=1), torch.ones(2))
+
+
+def test_nearest_other_group_matches_brute_force_and_skips_own_group():
+    torch.manual_seed(0)
+    feats = F.normalize(torch.randn(37, 8), dim=1)
+    groups = torch.arange(37)
+    groups[5] = 3  # rows 3 and 5 form a group
+    sim = feats @ feats.T
+    same = groups[:, None] == groups[None, :]
+    sim[same] = float('-inf')
+    want_sim, want_idx = sim.max(dim=1)
+    # tiles smaller than the bank, in both directions
+    got_sim, got_idx = nearest_other_group(feats, groups, 5, 7)
+    assert torch.equal(got_idx, want_idx)
+    assert torch.allclose(got_sim, want_sim)
+    assert got_idx[3] != 5 and got_idx[5] != 3
+
+
+def test_merge_nearest_groups_on_constructed_pairs():
+    # three tight pairs (0,1), (2,3), (4,5) with decreasing similarity, and
+    # a loner 6
+    base = torch.eye(4)
+    feats = F.normalize(
+        torch.stack([
+            base[0], base[0] + 0.01 * base[1], base[1], base[1] + 0.1 * base[2],
+            base[2], base[2] + 0.3 * base[3], base[3] - base[0]
+        ]), dim=1)
+    groups = torch.arange(7)
+    sim, idx = nearest_other_group(feats, groups)
+    # target 4 samples: the two most similar pairs merge, the third not
+    new = merge_nearest_groups(groups, sim, idx, target_merged=4,
+                               max_group_size=4)
+    assert new.tolist() == [0, 0, 2, 2, 4, 5, 6]
+    # a higher target merges the third pair as well
+    new = merge_nearest_groups(groups, sim, idx, target_merged=6,
+                               max_group_size=4)
+    assert new.tolist() == [0, 0, 2, 2, 4, 4, 6]
+    # a similarity threshold stops merging even below the target
+    new = merge_nearest_groups(groups, sim, idx, target_merged=7,
+                               max_group_size=4, min_similarity=0.999)
+    assert new.tolist() == [0, 0, 2, 3, 4, 5, 6]
+
+
+def test_merge_nearest_groups_bounds_group_size():
+    # a chain 0-1-2-3-4-5 of near-identical rows would merge into one giant
+    # group; max_group_size=2 keeps pairs
+    feats = F.normalize(
+        torch.tensor([[1.0, 0.001 * i] for i in range(6)]), dim=1)
+    groups = torch.arange(6)
+    for _ in range(3):
+        sim, idx = nearest_other_group(feats, groups)
+        groups = merge_nearest_groups(groups, sim, idx, target_merged=6,
+                                      max_group_size=2, mutual=False)
+    sizes = torch.bincount(groups)
+    assert int(sizes.max()) == 2
+    assert int((sizes == 2).sum()) == 3
+
+
+def test_mutual_requires_neighbour_to_point_back():
+    # 1 is 0's nearest, but 1's nearest is 2: not mutual for (0, 1)
+    sim = torch.tensor([0.9, 0.95, 0.95])
+    idx = torch.tensor([1, 2, 1])
+    groups = torch.arange(3)
+    new = merge_nearest_groups(groups, sim, idx, 3, 4, mutual=True)
+    assert new.tolist() == [0, 1, 1]
+    new = merge_nearest_groups(groups, sim, idx, 3, 4, mutual=False)
+    assert new.tolist() == [0, 0, 0]
+
+
+def test_group_mean_rows_and_positive_mask():
+    feats = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    groups = torch.tensor([0, 0, 2])
+    out = group_mean_rows(feats, groups)
+    half = F.normalize(torch.tensor([[0.5, 0.5]]), dim=1)
+    assert torch.allclose(out[:2], half.expand(2, 2))
+    assert torch.allclose(out[2], F.normalize(feats[2:], dim=1)[0])
+    mask = positive_mask(torch.tensor([1, 2]), None, groups)
+    assert mask.tolist() == [[True, True, False], [False, False, True]]
+    mask = positive_mask(torch.tensor([1]), torch.tensor([1, 2, 0]), groups)
+    assert mask.tolist() == [[True, False, True]]
