@@ -6,3 +6,14 @@ __all__ = [
     'DatasetConversionError', 'convert_cifar10', 'OfflineCIFAR10',
     'OfflineCIFAR100', 'MultiViewWithIndex'
 ]
+from .cars196 import Cars196  # noqa: E402
+from .class_split_dataset import ClassSplitDataset, split_class_ids  # noqa
+from .class_subset import ClassSubset  # noqa: E402
+from .cub import CUB200  # noqa: E402
+from .sop import StanfordOnlineProducts  # noqa: E402
+from .stl10 import STL10, decode_stl10_image  # noqa: E402
+
+__all__ += [
+    'Cars196', 'ClassSplitDataset', 'split_class_ids', 'ClassSubset',
+    'CUB200', 'StanfordOnlineProducts', 'STL10', 'decode_stl10_image'
+]

@@ -1,1 +1,2 @@
 __all__ = []
+from .retrieval_metric import RetrievalMetric  # noqa: E402,F401

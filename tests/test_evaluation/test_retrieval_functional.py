@@ -1,0 +1,171 @@
+"""Recall@K and NMI of unseen-category retrieval against hand computations."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmbank.evaluation.functional import (nmi, recall_at_k,
+                                          retrieval_scores, stable_topk)
+
+# Four unit vectors on a quarter circle. Cosine similarities:
+#   s01 = .8, s02 = .6, s03 = 0, s12 = .96, s13 = .6, s23 = .8
+# Neighbours (query excluded) and their labels:
+#   q0 (label 0): 1 (1), 2 (0), 3 (1)  -> first same-class neighbour at 2
+#   q1 (label 1): 2 (0), 0 (0), 3 (1)  -> 3
+#   q2 (label 0): 1 (1), 3 (1), 0 (0)  -> 3
+#   q3 (label 1): 2 (0), 1 (1), 0 (0)  -> 2
+QUARTER = torch.tensor([[1., 0.], [.8, .6], [.6, .8], [0., 1.]])
+QUARTER_LABELS = torch.tensor([0, 1, 0, 1])
+
+
+def reference_recall(feats, labels, ks):
+    """Brute force: full similarity matrix, stable sort, query excluded."""
+    feats = np.asarray(feats, dtype=np.float64)
+    feats = feats / np.linalg.norm(feats, axis=1, keepdims=True)
+    labels = np.asarray(labels)
+    num = len(labels)
+    recalls = {}
+    for k in ks:
+        hits = 0
+        for q in range(num):
+            others = [j for j in range(num) if j != q]
+            sims = feats[others] @ feats[q]
+            # most similar first, ties by index (stable on -sims)
+            order = np.argsort(-sims, kind='stable')[:k]
+            hits += any(labels[others[j]] == labels[q] for j in order)
+        recalls[k] = hits / num
+    return recalls
+
+
+def test_recall_hand_computed_and_query_excluded():
+    r = recall_at_k(QUARTER, QUARTER_LABELS, ks=[1, 2, 3])
+    # without excluding the query, every R@K would be 1
+    assert r == {1: 0.0, 2: 0.5, 3: 1.0}
+
+
+def test_k_larger_than_the_set_is_clipped():
+    r = recall_at_k(QUARTER, QUARTER_LABELS, ks=[1, 8, 100])
+    assert r == {1: 0.0, 8: 1.0, 100: 1.0}
+    # queries whose class has no other sample (1 and 3) never hit
+    r = recall_at_k(QUARTER, torch.tensor([0, 1, 0, 2]), ks=[100])
+    assert r == {100: 0.5}
+
+
+def test_cosine_ignores_the_norm():
+    scaled = QUARTER * torch.tensor([[3.], [.1], [7.], [.5]])
+    assert recall_at_k(scaled, QUARTER_LABELS, [1, 2, 3]) == \
+        recall_at_k(QUARTER, QUARTER_LABELS, [1, 2, 3])
+
+
+def test_ties_are_ranked_by_index():
+    # s01 = s02 = 0, s12 = -1: q0's two neighbours tie, sample 1 ranks first
+    feats = torch.tensor([[1., 0.], [0., 1.], [0., -1.]])
+    # labels 0, 1, 0: q0 -> 1 (miss; 2 first would hit), q1 -> 0 (miss),
+    # q2 -> 0 (hit)
+    assert recall_at_k(feats, torch.tensor([0, 1, 0]), [1]) == {1: 1 / 3}
+    # labels 0, 0, 1: q0 -> 1 (hit), q1 -> 0 (hit), q2 -> 0 (miss)
+    assert recall_at_k(feats, torch.tensor([0, 0, 1]), [1]) == {1: 2 / 3}
+
+
+def test_ties_hand_computed():
+    # All three other samples are at similarity 0 from q0 = e1; samples 1
+    # and 2 (+-e2) are at -1 from each other and 0 from e1 and e3 = -e1...
+    feats = torch.tensor([[1., 0.], [0., 1.], [0., -1.], [-1., 0.]])
+    # sims: s01 = s02 = 0, s03 = -1, s12 = -1, s13 = s23 = 0
+    # q0: tie {1, 2} -> 1 first, then 2, then 3
+    # q1: tie {0, 3} -> 0 first, then 3, then 2
+    # q2: tie {0, 3} -> 0 first, then 3, then 1
+    # q3: tie {1, 2} -> 1 first, then 2, then 0
+    labels = torch.tensor([0, 1, 0, 1])
+    # R@1: q0 -> 1 (miss), q1 -> 0 (miss), q2 -> 0 (hit), q3 -> 1 (hit)
+    # R@2: q0 -> {1, 2} hit, q1 -> {0, 3} hit, q2 hit, q3 hit
+    assert recall_at_k(feats, labels, [1, 2]) == {1: 0.5, 2: 1.0}
+    assert stable_topk(
+        torch.tensor([[0., 2., 1., 2., 2.]]), 3).tolist() == [[1, 3, 4]]
+
+
+def test_single_class():
+    feats = torch.randn(5, 3)
+    assert recall_at_k(feats, torch.zeros(5, dtype=torch.long),
+                       [1, 4]) == {1: 1.0, 4: 1.0}
+    assert nmi(feats, torch.zeros(5, dtype=torch.long)) == 1.0
+
+
+@pytest.mark.parametrize('max_elements', [1, 7, 2**24])
+def test_chunked_equals_brute_force(max_elements):
+    rng = np.random.RandomState(0)
+    # few distinct directions so that ties occur
+    feats = rng.randint(-1, 2, size=(37, 3)).astype(np.float32)
+    feats[np.abs(feats).sum(1) == 0] = 1.
+    labels = rng.randint(0, 4, size=37)
+    ks = [1, 2, 4, 8, 40]
+    got = recall_at_k(feats, labels, ks, max_elements=max_elements)
+    want = reference_recall(feats, labels, [1, 2, 4, 8, 36])
+    assert [got[k] for k in ks] == pytest.approx(
+        [want[k] for k in [1, 2, 4, 8, 36]])
+
+
+def test_stable_topk_matches_stable_sort():
+    scores = torch.randint(0, 4, (20, 30)).float()
+    for k in (1, 5, 30):
+        want = torch.sort(scores, dim=1, descending=True,
+                          stable=True).indices[:, :k]
+        assert torch.equal(stable_topk(scores, k), want)
+
+
+def test_nmi_hand_computed():
+    # two tight, far apart pairs: k-means (k = 2) finds {0, 1} and {2, 3}
+    feats = torch.tensor([[1., 0.], [1., .01], [0., 1.], [.01, 1.]])
+    assert nmi(feats, torch.tensor([0, 0, 1, 1])) == pytest.approx(1.0)
+    assert nmi(feats, torch.tensor([7, 7, 3, 3])) == pytest.approx(1.0)
+    # labels independent of the clusters
+    assert nmi(feats, torch.tensor([0, 1, 0, 1])) == pytest.approx(0.0)
+    # labels 0, 0, 0, 1: H(Y) = H(3/4, 1/4), H(C) = log 2,
+    # I = H(Y) - H(Y|C) = H(Y) - log(2) / 2, NMI = I / mean(H(Y), H(C))
+    # (only two clusters are asked for: 2 distinct labels)
+    h_y = -(.75 * math.log(.75) + .25 * math.log(.25))
+    h_c = math.log(2)
+    mi = h_y - .5 * math.log(2)
+    assert nmi(feats, torch.tensor([0, 0, 0, 1])) == pytest.approx(
+        mi / ((h_y + h_c) / 2))
+
+
+def test_nmi_is_seeded():
+    rng = np.random.RandomState(1)
+    feats, labels = rng.randn(200, 8), rng.randint(0, 6, 200)
+    assert nmi(feats, labels, seed=3) == nmi(feats, labels, seed=3)
+
+
+def test_retrieval_scores_keys():
+    scores = retrieval_scores(QUARTER, QUARTER_LABELS, ks=[1, 2])
+    assert scores == pytest.approx({
+        'recall@1': 0.,
+        'recall@2': .5,
+        'nmi': nmi(QUARTER, QUARTER_LABELS)
+    })
+    assert 'nmi' not in retrieval_scores(
+        QUARTER, QUARTER_LABELS, ks=[1], with_nmi=False)
+
+
+@pytest.mark.parametrize('feats,labels,ks,match', [
+    (torch.randn(4, 2), torch.arange(3), [1], '4 features but 3 labels'),
+    (torch.randn(1, 2), torch.arange(1), [1], 'at least 2 samples'),
+    (torch.randn(0, 2), torch.arange(0), [1], 'at least 2 samples'),
+    (torch.randn(4), torch.arange(4), [1], r'\(N, D\)'),
+    (torch.randn(4, 2), torch.arange(4).float(), [1], 'integers'),
+    (torch.tensor([[0., float('nan')], [1., 1.]]), torch.arange(2), [1],
+     'NaN'),
+    (torch.randn(4, 2), torch.arange(4), [0], 'ints >= 1'),
+    (torch.randn(4, 2), torch.arange(4), [], 'ints >= 1'),
+])
+def test_bad_input(feats, labels, ks, match):
+    with pytest.raises(ValueError, match=match):
+        recall_at_k(feats, labels, ks)
+
+
+def test_nmi_bad_input():
+    with pytest.raises(ValueError, match='labels'):
+        nmi(torch.randn(4, 2), torch.arange(5))
+    with pytest.raises(ValueError, match='num_clusters'):
+        nmi(torch.randn(4, 2), torch.arange(4), num_clusters=5)

@@ -1,0 +1,189 @@
+"""Evaluate a trained model with the OpenMMLab runner's test loop.
+
+Usage:
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
+        [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm}]
+
+Runs ``test_dataloader`` / ``test_evaluator`` of CONFIG (e.g. a linear
+evaluation config of configs/benchmarks/linear/ with the checkpoint its
+training wrote, or a retrieval config of configs/benchmarks/retrieval/ with
+a self-supervised checkpoint) and prints the metrics.
+
+The checkpoint goes through mmengine's CheckpointLoader, so ``import
+mmbank``'s weights-only loading applies (a checkpoint holding arbitrary
+objects is refused with UnsafeCheckpointError). Unlike mmengine's
+``load_from``, which only warns, it refuses a checkpoint that lacks weights
+of the model or has weights of other shapes: evaluating a partly random
+model is never what is wanted. Weights the model does not have (e.g. a
+self-supervised head) are ignored with a warning.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmbank  # noqa: E402,F401  (registers components, applies fixes)
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.model import is_model_wrapper  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner.checkpoint import (CheckpointLoader,  # noqa: E402
+                                        load_state_dict)
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint does not hold the weights a model needs."""
+
+
+def checkpoint_state_dict(filename: str) -> dict:
+    """The state dict of a checkpoint file (``module.`` prefixes removed).
+
+    Loads through mmengine's CheckpointLoader, i.e. weights-only.
+    """
+    if '://' not in filename and not osp.isfile(filename):
+        raise FileNotFoundError(f'Checkpoint {filename} does not exist.')
+    checkpoint = CheckpointLoader.load_checkpoint(
+        filename, map_location='cpu')
+    state_dict = checkpoint.get('state_dict', checkpoint) \
+        if isinstance(checkpoint, dict) else None
+    if not isinstance(state_dict, dict) or not all(
+            isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise CheckpointMismatchError(
+            f'{filename} is not a checkpoint of model weights (expected a '
+            "state dict, or a dict with a 'state_dict' of tensors).")
+    return {
+        (k[len('module.'):] if k.startswith('module.') else k): v
+        for k, v in state_dict.items()
+    }
+
+
+def check_state_dict(model: torch.nn.Module, state_dict: dict,
+                     filename: str = 'the checkpoint') -> list:
+    """Refuse a state dict that lacks weights of ``model`` or has weights of
+    other shapes.
+
+    Returns:
+        list[str]: Keys of ``state_dict`` the model does not have.
+    """
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state_dict]
+    shapes = [
+        f'{k}: checkpoint {tuple(state_dict[k].shape)}, model '
+        f'{tuple(v.shape)}' for k, v in expected.items()
+        if k in state_dict and state_dict[k].shape != v.shape
+    ]
+    unexpected = [k for k in state_dict if k not in expected]
+    if missing or shapes:
+        lines = [f'{filename} does not fit the model of the config:']
+        if missing:
+            lines.append(f'{len(missing)} weights missing, e.g. '
+                         f'{missing[:5]}')
+        if shapes:
+            lines.append(f'{len(shapes)} of another shape, e.g. '
+                         f'{shapes[:3]}')
+        lines.append(f'(the checkpoint has keys like '
+                     f'{list(state_dict)[:5]}). Is it the checkpoint of '
+                     'this config\'s training, e.g. of the linear '
+                     'evaluation rather than of the self-supervised run?')
+        raise CheckpointMismatchError(' '.join(lines))
+    return unexpected
+
+
+def load_weights(model: torch.nn.Module, filename: str) -> None:
+    """Load a checkpoint into ``model`` after :func:`check_state_dict`."""
+    if is_model_wrapper(model):
+        model = model.module
+    state_dict = checkpoint_state_dict(filename)
+    unexpected = check_state_dict(model, state_dict, filename)
+    if unexpected:
+        print_log(
+            f'Ignoring {len(unexpected)} weights of {filename} the model '
+            f'does not have, e.g. {unexpected[:5]}',
+            logger='current')
+        state_dict = {k: v for k, v in state_dict.items()
+                      if k not in unexpected}
+    load_state_dict(model, state_dict, strict=True)
+    print_log(f'Loaded {filename}', logger='current')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Evaluate a checkpoint on the test set of a config')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs')
+    parser.add_argument('--out', help='write the metrics to this JSON file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_config(args) -> Config:
+    """The config of the run, with the command line applied."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    for key in ('test_dataloader', 'test_evaluator'):
+        if cfg.get(key, None) is None:
+            raise KeyError(f'{args.config} has no {key}: tools/test.py '
+                           'evaluates on the test set of the config.')
+    if cfg.get('test_cfg', None) is None:
+        cfg.test_cfg = dict()
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = None  # loaded (and checked) by load_weights
+    cfg.resume = False
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+        cfg.env_cfg.dist_cfg.backend = 'gloo'
+        wrapper_cfg = cfg.get('model_wrapper_cfg', None) or dict(
+            type='MMDistributedDataParallel', broadcast_buffers=False)
+        wrapper_cfg['device_ids'] = None
+        cfg.model_wrapper_cfg = wrapper_cfg
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'Checkpoint {args.checkpoint} does not '
+                                'exist.')
+    runner = Runner.from_cfg(build_config(args))
+    load_weights(runner.model, args.checkpoint)
+    metrics = runner.test()
+    if args.out and runner.rank == 0:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(
+                dict(
+                    config=args.config,
+                    checkpoint=args.checkpoint,
+                    metrics={k: float(v)
+                             for k, v in metrics.items()}),
+                f,
+                indent=2)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
