@@ -20,6 +20,8 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a model')
@@ -91,7 +93,9 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    init_cpu_distributed(args.launcher)
+    runner = Runner.from_cfg(cfg)
     runner.train()
 
 

@@ -123,3 +123,30 @@ def apply_upstream_fixes() -> None:
     """Apply every workaround of this module (idempotent)."""
     fix_runner_registry_locations()
     keep_weights_only_checkpoint_loading()
+
+
+def init_cpu_distributed(launcher: str) -> bool:
+    """Start torch.distributed with gloo for CPU-only multi-process runs.
+
+    mmengine 0.10.7's ``init_dist('pytorch')`` calls
+    ``torch.cuda.set_device`` unconditionally, so it fails on machines
+    without a GPU. Runners skip ``init_dist`` when a process group already
+    exists, so tools call this first. It does nothing with a GPU, with
+    ``launcher='none'`` or when a group exists.
+
+    Args:
+        launcher (str): The tool's ``--launcher`` value.
+
+    Returns:
+        bool: Whether it started a process group.
+    """
+    import torch.distributed as torch_dist
+    if launcher == 'none' or torch.cuda.is_available() or \
+            torch_dist.is_initialized():
+        return False
+    if launcher != 'pytorch':
+        raise ValueError(
+            f'CPU-only distributed runs support --launcher pytorch (torchrun)'
+            f', not {launcher!r}.')
+    torch_dist.init_process_group(backend='gloo')
+    return True

@@ -1,0 +1,49 @@
+"""Shared fixtures: a tiny CIFAR-10 on disk and a way to run the tools."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TEST_CONFIGS = osp.join(REPO, 'tests', 'data', 'configs')
+
+
+@pytest.fixture(scope='session')
+def tiny_cifar10(tmp_path_factory) -> str:
+    """A CIFAR-10 layout with 16 train and 10 test images (data_prefix)."""
+    from mmcls.datasets.categories import CIFAR10_CATEGORIES
+
+    from mmbank.datasets.converters import write_cifar
+    rng = np.random.RandomState(0)
+    splits = {}
+    for split, num in (('train', 16), ('test', 10)):
+        labels = [i % 10 for i in range(num)]
+        # class-dependent colour plus noise, so features carry the label
+        images = np.stack([
+            np.clip(rng.normal(25 * label, 30, (32, 32, 3)), 0,
+                    255).astype(np.uint8) for label in labels
+        ])
+        splits[split] = (images, labels, [f'{i}.png' for i in range(num)])
+    root = str(tmp_path_factory.mktemp('tiny_cifar10'))
+    write_cifar(splits, root, CIFAR10_CATEGORIES, 'cifar10')
+    return root
+
+
+def run_tool(*args, timeout=300, env=None, check=True):
+    """Run ``python tools/<args>`` from the repository root."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout,
+                          env=full_env)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
+            f'{proc.stderr[-5000:]}')
+    return proc

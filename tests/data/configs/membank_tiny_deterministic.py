@@ -1,0 +1,35 @@
+# A tiny, deterministic run of the mmbank method for tests: identity views
+# (no random augmentation), 8 samples x 2 views per batch, full softmax,
+# consistency and merging after every epoch.
+_base_ = '../../../configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'  # noqa
+
+train_dataloader = dict(
+    batch_size=8,
+    dataset=dict(
+        indices=None,
+        pipeline=[
+            dict(type='MultiViewWithIndex', num_views=2, transforms=[]),
+            dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
+        ]))
+train_cfg = dict(max_epochs=2)
+param_scheduler = []
+randomness = dict(seed=0, deterministic=True)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=1),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=-1))
+custom_hooks = [
+    dict(type='MemoryBankCheckHook'),
+    dict(type='CheckInvalidLossHook', interval=1),
+    dict(
+        type='HardNegativeMergeHook',
+        start_epoch=1,
+        interval=1,
+        final_ratio=0.5,
+        max_group_size=3,
+        min_similarity=-1.0,
+        mutual=False),
+]
+# no kNN monitor in these tests
+val_dataloader = None
+val_evaluator = None
+val_cfg = None
