@@ -1,0 +1,71 @@
+"""Every config parses, and every model config builds."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from mmselfsup.registry import HOOKS, MODELS
+
+from conftest import REPO
+
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                         recursive=True) if '_base_' not in p)
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_config_parses(path):
+    cfg = Config.fromfile(path)
+    assert 'model' in cfg
+
+
+def test_membank_r50_builds_with_bank_sized_from_dataset():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'membank_r50.py'))
+    init_default_scope('mmselfsup')
+    model = MODELS.build(cfg.model)
+    assert type(model).__name__ == 'MultiViewNPID'
+    assert model.head.memory_bank.num_samples == 0  # sized at run time
+    assert model.head.num_negatives == 65536
+    assert 'length' not in str(cfg.model)
+    hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
+    assert [type(h).__name__ for h in hooks] == [
+        'MemoryBankCheckHook', 'CheckInvalidLossHook',
+        'HardNegativeMergeHook'
+    ]
+    assert cfg.model_wrapper_cfg.broadcast_buffers is False
+
+
+def test_ablations_differ_only_in_their_switches():
+    def switches(name):
+        cfg = Config.fromfile(
+            osp.join(REPO, 'configs', 'ablations', name))
+        views = cfg.train_dataloader.dataset.pipeline[0]['num_views']
+        cons = cfg.model.head.loss_consistency is not None
+        merge = any(h['type'] == 'HardNegativeMergeHook'
+                    for h in cfg.custom_hooks)
+        rest = cfg.to_dict()
+        rest.pop('custom_hooks')
+        rest['model']['head'].pop('loss_consistency')
+        rest['train_dataloader']['dataset'].pop('pipeline')
+        for key in ('num_views', 'train_pipeline', 'filename'):
+            rest.pop(key, None)
+        return (views, cons, merge), rest
+
+    names = {
+        'vanilla': 'membank-vanilla_resnet18-std_1xb64x1-coslr-10e_cifar10-10k.py',
+        'views': 'membank-views_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py',
+        'consistency': 'membank-consistency_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py',  # noqa
+        'merge': 'membank-merge_resnet18-std_1xb64x1-coslr-10e_cifar10-10k.py',
+        'full': 'membank-full_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py',
+    }
+    got = {k: switches(v) for k, v in names.items()}
+    assert got['vanilla'][0] == (1, False, False)
+    assert got['views'][0] == (2, False, False)
+    assert got['consistency'][0] == (2, True, False)
+    assert got['merge'][0] == (1, False, True)
+    assert got['full'][0] == (2, True, True)
+    for name in names:
+        assert got[name][1] == got['full'][1], name

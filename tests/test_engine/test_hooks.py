@@ -1,0 +1,64 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmbank.engine import (ChannelsLastHook, HardNegativeMergeHook,
+                           to_channels_last)
+from mmbank.models import InstanceMemoryBank
+
+
+def test_merge_schedule_grows_linearly_to_final_ratio():
+    hook = HardNegativeMergeHook(start_epoch=4, interval=2, final_ratio=0.3)
+    assert hook.merge_epochs(10) == [4, 6, 8, 10]
+    ratios = [hook.target_ratio(e, 10) for e in range(1, 11)]
+    assert ratios == pytest.approx(
+        [0, 0, 0, 0.075, 0, 0.15, 0, 0.225, 0, 0.3])
+    hook = HardNegativeMergeHook(start_epoch=2, end_epoch=3, final_ratio=0.2)
+    assert [hook.target_ratio(e, 5) for e in range(1, 6)] == pytest.approx(
+        [0, 0.1, 0.2, 0, 0])
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(start_epoch=0), 'start_epoch must be an int >= 1'),
+    (dict(start_epoch=5, end_epoch=3), 'end_epoch'),
+    (dict(interval=0), 'interval'),
+    (dict(final_ratio=0), 'final_ratio'),
+    (dict(final_ratio=1.5), 'final_ratio'),
+    (dict(max_group_size=1), 'max_group_size'),
+    (dict(min_similarity=2), 'min_similarity'),
+])
+def test_merge_hook_rejects_schedules_that_make_no_sense(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        HardNegativeMergeHook(**kwargs)
+
+
+def test_merge_on_a_bank_reaches_target_and_can_average_rows():
+    bank = InstanceMemoryBank(num_samples=8, feat_dim=4)
+    # four tight pairs
+    base = F.normalize(torch.randn(4, 4, generator=torch.Generator()
+                                   .manual_seed(0)), dim=1)
+    noise = 1e-3 * torch.randn(4, 4, generator=torch.Generator()
+                               .manual_seed(1))
+    bank.feats.copy_(F.normalize(torch.cat([base, base + noise]), dim=1))
+    hook = HardNegativeMergeHook(final_ratio=0.5, min_similarity=0.9,
+                                 average_rows=True, row_chunk=3,
+                                 col_chunk=5)
+    stats = hook.merge(bank, ratio=0.5)
+    assert stats['merged'] == 4 and stats['groups'] == 2
+    assert stats['largest'] == 2
+    merged = bank.group_sizes() > 1
+    # rows of a group were replaced by their (normalised) mean
+    for g in bank.group_ids[merged].unique():
+        rows = bank.feats[bank.group_ids == g]
+        assert torch.allclose(rows[0], rows[1])
+    stats = hook.merge(bank, ratio=1.0)
+    assert stats['merged'] == 8 and stats['largest'] == 2
+
+
+def test_to_channels_last_converts_nested_4d_tensors_only():
+    data = {'inputs': [torch.randn(2, 3, 4, 5)], 'other': torch.randn(3)}
+    out = to_channels_last(data)
+    assert out['inputs'][0].is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(out['inputs'][0], data['inputs'][0])
+    assert out['other'] is data['other']
+    assert ChannelsLastHook.priority == 'VERY_HIGH'
