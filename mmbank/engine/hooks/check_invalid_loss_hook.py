@@ -1,5 +1,6 @@
 import math
 
+import torch
 from mmengine.hooks import Hook
 
 from mmselfsup.registry import HOOKS
@@ -7,6 +8,10 @@ from mmselfsup.registry import HOOKS
 
 class InvalidLossError(FloatingPointError):
     """The training loss became NaN or infinite."""
+
+
+def _to_float(value) -> float:
+    return float(value.detach()) if torch.is_tensor(value) else float(value)
 
 
 @HOOKS.register_module()
@@ -37,9 +42,12 @@ class CheckInvalidLossHook(Hook):
         if not outputs or 'loss' not in outputs or \
                 not self.every_n_train_iters(runner, self.interval):
             return
-        value = float(outputs['loss'])
+        value = _to_float(outputs['loss'])
         if not math.isfinite(value):
-            others = {k: float(v) for k, v in outputs.items() if k != 'loss'}
+            others = {
+                k: _to_float(v)
+                for k, v in outputs.items() if k != 'loss'
+            }
             raise InvalidLossError(
                 f'The loss became {value} at iteration {runner.iter + 1} '
                 f'(epoch {runner.epoch + 1}); losses: {others}. Training '
