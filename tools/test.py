@@ -31,8 +31,9 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from mmengine.runner.checkpoint import (CheckpointLoader,  # noqa: E402
-                                        load_state_dict)
+from mmengine.runner.checkpoint import (
+    CheckpointLoader,  # noqa: E402
+    load_state_dict)
 
 
 class CheckpointMismatchError(ValueError):
@@ -46,8 +47,7 @@ def checkpoint_state_dict(filename: str) -> dict:
     """
     if '://' not in filename and not osp.isfile(filename):
         raise FileNotFoundError(f'Checkpoint {filename} does not exist.')
-    checkpoint = CheckpointLoader.load_checkpoint(
-        filename, map_location='cpu')
+    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint) \
         if isinstance(checkpoint, dict) else None
     if not isinstance(state_dict, dict) or not all(
@@ -61,7 +61,8 @@ def checkpoint_state_dict(filename: str) -> dict:
     }
 
 
-def check_state_dict(model: torch.nn.Module, state_dict: dict,
+def check_state_dict(model: torch.nn.Module,
+                     state_dict: dict,
                      filename: str = 'the checkpoint') -> list:
     """Refuse a state dict that lacks weights of ``model`` or has weights of
     other shapes.
@@ -104,8 +105,10 @@ def load_weights(model: torch.nn.Module, filename: str) -> None:
             f'Ignoring {len(unexpected)} weights of {filename} the model '
             f'does not have, e.g. {unexpected[:5]}',
             logger='current')
-        state_dict = {k: v for k, v in state_dict.items()
-                      if k not in unexpected}
+        state_dict = {
+            k: v
+            for k, v in state_dict.items() if k not in unexpected
+        }
     load_state_dict(model, state_dict, strict=True)
     print_log(f'Loaded {filename}', logger='current')
 
@@ -178,8 +181,10 @@ def main(argv=None):
                 dict(
                     config=args.config,
                     checkpoint=args.checkpoint,
-                    metrics={k: float(v)
-                             for k, v in metrics.items()}),
+                    metrics={
+                        k: float(v)
+                        for k, v in metrics.items()
+                    }),
                 f,
                 indent=2)
     return metrics

@@ -1,8 +1,9 @@
 # STL-10 as in Ye et al. (CVPR 2019) and the paper: train on the 105,000
 # train + unlabelled images (no labels used), evaluate with kNN and linear
 # classification on the 5,000 labelled train / 8,000 test images
-# (configs/benchmarks/knn/resnet18_knn_stl10.py,
-# configs/benchmarks/linear/resnet18_linear-1xb256-coslr-100e_stl10.py).
+# (tools/knn.py with this config: knn_train_dataloader / knn_test_dataloader
+# below; configs/benchmarks/linear/resnet18_linear-1xb256-coslr-100e_
+# stl10.py).
 # ResNet-18 with the standard stem on 96 x 96 images, 128 samples x 2 views,
 # full softmax over the 105,000-row bank, consistency and merging; NPID's
 # optimiser with 200 cosine epochs. Needs a GPU (about 2.5 GB of images are
@@ -87,3 +88,31 @@ custom_hooks = [
         min_similarity=0.7,
         mutual=True),
 ]
+
+# kNN evaluation (tools/knn.py): memory = the 5,000 labelled train images,
+# queries = the 8,000 test images, no augmentation
+knn_pipeline = [
+    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx', 'gt_label'])
+]
+knn_train_dataloader = dict(
+    batch_size=256,
+    num_workers=8,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=knn_pipeline))
+knn_test_dataloader = dict(
+    batch_size=256,
+    num_workers=8,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=knn_pipeline))

@@ -64,5 +64,4 @@ class Cars196(ClassSplitDataset):
                 raise ValueError(f'{self.dataset_name}: the annotations of '
                                  f'{path} have no {field!r} field')
         return [(osp.join(self.data_root, str(rel)), int(cls))
-                for rel, cls in zip(annos['relative_im_path'],
-                                    annos['class'])]
+                for rel, cls in zip(annos['relative_im_path'], annos['class'])]

@@ -47,11 +47,9 @@ class ClassSplitDataset(BaseDataset):
     #: How to get the files, shown when they are missing.
     layout_hint = ''
 
-    def __init__(self, data_root: str, split: str = 'train',
-                 **kwargs) -> None:
+    def __init__(self, data_root: str, split: str = 'train', **kwargs) -> None:
         if split not in SPLITS:
-            raise ValueError(
-                f'split must be one of {SPLITS}, got {split!r}')
+            raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
         self.split = split
         kwargs.setdefault('classes', self.load_class_names(data_root))
         super().__init__(ann_file='', data_root=data_root, **kwargs)
@@ -88,5 +86,7 @@ class ClassSplitDataset(BaseDataset):
         return data_list
 
     def extra_repr(self) -> List[str]:
-        return [f'Root of dataset: \t{self.data_root}',
-                f'Split (by class): \t{self.split}']
+        return [
+            f'Root of dataset: \t{self.data_root}',
+            f'Split (by class): \t{self.split}'
+        ]

@@ -52,8 +52,7 @@ class ClassSubset:
         self.class_ids = self.resolve_classes(classes)
         keep = set(self.class_ids)
         indices = [
-            i for i in range(len(dataset))
-            if dataset_label(dataset, i) in keep
+            i for i in range(len(dataset)) if dataset_label(dataset, i) in keep
         ]
         if not indices:
             raise ValueError(

@@ -68,8 +68,7 @@ class CUB200(ClassSplitDataset):
 
     def load_annotations(self) -> List[Tuple[str, int]]:
         root = self.resolve_root(self.data_root)
-        images = read_id_table(
-            self.require_file(osp.join(root, 'images.txt')))
+        images = read_id_table(self.require_file(osp.join(root, 'images.txt')))
         labels = read_id_table(
             self.require_file(osp.join(root, 'image_class_labels.txt')))
         if images.keys() != labels.keys():

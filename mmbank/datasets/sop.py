@@ -53,8 +53,11 @@ class StanfordOnlineProducts(ClassSplitDataset):
 
     def load_annotations(self) -> List[Tuple[str, int]]:
         # the official files already split the classes in halves
-        names = {'train': ['Ebay_train.txt'], 'test': ['Ebay_test.txt'],
-                 'all': ['Ebay_train.txt', 'Ebay_test.txt']}[self.split]
+        names = {
+            'train': ['Ebay_train.txt'],
+            'test': ['Ebay_test.txt'],
+            'all': ['Ebay_train.txt', 'Ebay_test.txt']
+        }[self.split]
         return [item for name in names for item in self.read_list(name)]
 
     def load_data_list(self) -> List[dict]:
@@ -62,6 +65,7 @@ class StanfordOnlineProducts(ClassSplitDataset):
         if not annotations:
             raise ValueError(f'{self.dataset_name}: split {self.split!r} of '
                              f'{self.data_root} has no images')
-        return [dict(img_path=path, gt_label=cls_id - 1)
-                for path, cls_id in annotations]
-
+        return [
+            dict(img_path=path, gt_label=cls_id - 1)
+            for path, cls_id in annotations
+        ]

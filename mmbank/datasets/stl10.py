@@ -50,8 +50,8 @@ class STL10(BaseDataset):
     """
 
     METAINFO = {
-        'classes': ('airplane', 'bird', 'car', 'cat', 'deer', 'dog',
-                    'horse', 'monkey', 'ship', 'truck')
+        'classes': ('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse',
+                    'monkey', 'ship', 'truck')
     }
     base_folder = 'stl10_binary'
     SPLITS = {
@@ -61,8 +61,7 @@ class STL10(BaseDataset):
         'train+unlabeled': ('train', 'unlabeled'),
     }
 
-    def __init__(self, data_root: str, split: str = 'train',
-                 **kwargs) -> None:
+    def __init__(self, data_root: str, split: str = 'train', **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'split must be one of {tuple(self.SPLITS)}, '
                              f'got {split!r}')
@@ -148,10 +147,10 @@ class STL10(BaseDataset):
 
     def get_gt_labels(self) -> np.ndarray:
         """``(N,)`` labels, -1 for unlabelled images."""
-        return np.array(
-            [self.get_cat_ids(i)[0] for i in range(len(self))],
-            dtype=np.int64)
+        return np.array([self.get_cat_ids(i)[0] for i in range(len(self))],
+                        dtype=np.int64)
 
     def extra_repr(self) -> List[str]:
-        return [f'Root of dataset: \t{self.data_root}',
-                f'Split: \t{self.split}']
+        return [
+            f'Root of dataset: \t{self.data_root}', f'Split: \t{self.split}'
+        ]

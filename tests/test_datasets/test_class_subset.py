@@ -7,18 +7,23 @@ from mmbank.datasets import ClassSubset, OfflineCIFAR10
 
 def cifar(root, test_mode):
     # tiny_cifar10: labels i % 10 (16 train, 10 test images)
-    return dict(type='OfflineCIFAR10', data_prefix=root, test_mode=test_mode,
-                download=False)
+    return dict(
+        type='OfflineCIFAR10',
+        data_prefix=root,
+        test_mode=test_mode,
+        download=False)
 
 
 def test_keeps_classes_and_reindexes(tiny_cifar10):
     subset = DATASETS.build(
-        dict(type='ClassSubset', classes=[5, 6, 7, 8, 9],
-             dataset=cifar(tiny_cifar10, True)))
+        dict(
+            type='ClassSubset',
+            classes=[5, 6, 7, 8, 9],
+            dataset=cifar(tiny_cifar10, True)))
     assert len(subset) == 5
     assert subset.get_gt_labels().tolist() == [5, 6, 7, 8, 9]
-    full = OfflineCIFAR10(data_prefix=tiny_cifar10, test_mode=True,
-                          download=False)
+    full = OfflineCIFAR10(
+        data_prefix=tiny_cifar10, test_mode=True, download=False)
     for i in range(5):
         info = subset.get_data_info(i)
         # labels keep their values; sample_idx counts within the subset

@@ -9,8 +9,10 @@ from mmengine.registry import DefaultScope
 from mmselfsup.registry import DATASETS
 from mmbank.datasets import STL10
 
-CLASS_NAMES = ['airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse',
-               'monkey', 'ship', 'truck']
+CLASS_NAMES = [
+    'airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship',
+    'truck'
+]
 
 
 def write_images(path, images):
@@ -68,8 +70,9 @@ def test_splits_labels_and_metainfo(tmp_path):
         assert np.array_equal(train[i]['img'], data['train'][0][i])
     assert train.get_gt_labels().tolist() == \
         (data['train'][1].astype(int) - 1).tolist()
-    assert STL10(data_root=str(tmp_path), split='test').get_gt_labels(
-    ).tolist() == (data['test'][1].astype(int) - 1).tolist()
+    assert STL10(
+        data_root=str(tmp_path), split='test').get_gt_labels().tolist() == (
+            data['test'][1].astype(int) - 1).tolist()
 
     unlabeled = STL10(data_root=str(tmp_path), split='unlabeled')
     assert unlabeled.get_gt_labels().tolist() == [-1] * 4
@@ -89,9 +92,15 @@ def test_through_the_registry_with_a_pipeline(tmp_path):
     # as in an mmselfsup-scoped config
     with DefaultScope.overwrite_default_scope('mmselfsup'):
         dataset = DATASETS.build(
-            dict(type='STL10', data_root=str(tmp_path), split='test',
-                 pipeline=[dict(type='PackSelfSupInputs',
-                                algorithm_keys=['gt_label', 'sample_idx'])]))
+            dict(
+                type='STL10',
+                data_root=str(tmp_path),
+                split='test',
+                pipeline=[
+                    dict(
+                        type='PackSelfSupInputs',
+                        algorithm_keys=['gt_label', 'sample_idx'])
+                ]))
     out = dataset[1]
     # PackSelfSupInputs gives CHW
     assert np.array_equal(out['inputs'][0].permute(1, 2, 0).numpy(),
@@ -121,3 +130,37 @@ def test_errors(tmp_path):
         f.write(b'\0')
     with pytest.raises(ValueError, match='not a multiple'):
         STL10(data_root=str(tmp_path), split='train')
+
+
+def test_stl10_configs_on_fake_data(tmp_path):
+    """The STL-10 training, kNN and linear-evaluation configs build their
+    datasets from the official layout."""
+    import mmcls.registry
+
+    from mmengine.config import Config
+    make_stl10(str(tmp_path))
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(
+        osp.join(repo, 'configs', 'membank',
+                 'membank_resnet18_1xb128x2-coslr-200e_stl10.py'))
+    with DefaultScope.overwrite_default_scope('mmselfsup'):
+        train = DATASETS.build(
+            dict(cfg.train_dataloader.dataset, data_root=str(tmp_path)))
+        assert len(train) == 7  # train + unlabeled
+        views = train[6]['inputs']
+        assert len(views) == 2 and tuple(views[0].shape) == (3, 96, 96)
+        assert int(train[6]['data_samples'].sample_idx.value) == 6
+        for split, num in (('train', 3), ('test', 2)):
+            loader = cfg[f'knn_{split}_dataloader']
+            dataset = DATASETS.build(
+                dict(loader.dataset, data_root=str(tmp_path)))
+            assert len(dataset) == num and dataset.split == split
+    linear = Config.fromfile(
+        osp.join(repo, 'configs', 'benchmarks', 'linear',
+                 'resnet18_linear-1xb256-coslr-100e_stl10.py'))
+    with DefaultScope.overwrite_default_scope('mmcls'):
+        dataset = mmcls.registry.DATASETS.build(
+            dict(linear.train_dataloader.dataset, data_root=str(tmp_path)))
+        out = dataset[0]
+    assert tuple(out['inputs'].shape) == (3, 96, 96)
+    assert out['data_samples'].gt_label.label.numel() == 1

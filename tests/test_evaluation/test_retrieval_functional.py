@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmbank.evaluation.functional import (nmi, recall_at_k,
-                                          retrieval_scores, stable_topk)
+from mmbank.evaluation.functional import (nmi, recall_at_k, retrieval_scores,
+                                          stable_topk)
 
 # Four unit vectors on a quarter circle. Cosine similarities:
 #   s01 = .8, s02 = .6, s03 = 0, s12 = .96, s13 = .6, s23 = .8
@@ -81,14 +81,16 @@ def test_ties_hand_computed():
     # R@1: q0 -> 1 (miss), q1 -> 0 (miss), q2 -> 0 (hit), q3 -> 1 (hit)
     # R@2: q0 -> {1, 2} hit, q1 -> {0, 3} hit, q2 hit, q3 hit
     assert recall_at_k(feats, labels, [1, 2]) == {1: 0.5, 2: 1.0}
-    assert stable_topk(
-        torch.tensor([[0., 2., 1., 2., 2.]]), 3).tolist() == [[1, 3, 4]]
+    assert stable_topk(torch.tensor([[0., 2., 1., 2., 2.]]),
+                       3).tolist() == [[1, 3, 4]]
 
 
 def test_single_class():
     feats = torch.randn(5, 3)
-    assert recall_at_k(feats, torch.zeros(5, dtype=torch.long),
-                       [1, 4]) == {1: 1.0, 4: 1.0}
+    assert recall_at_k(feats, torch.zeros(5, dtype=torch.long), [1, 4]) == {
+        1: 1.0,
+        4: 1.0
+    }
     assert nmi(feats, torch.zeros(5, dtype=torch.long)) == 1.0
 
 
@@ -102,15 +104,15 @@ def test_chunked_equals_brute_force(max_elements):
     ks = [1, 2, 4, 8, 40]
     got = recall_at_k(feats, labels, ks, max_elements=max_elements)
     want = reference_recall(feats, labels, [1, 2, 4, 8, 36])
-    assert [got[k] for k in ks] == pytest.approx(
-        [want[k] for k in [1, 2, 4, 8, 36]])
+    assert [got[k]
+            for k in ks] == pytest.approx([want[k] for k in [1, 2, 4, 8, 36]])
 
 
 def test_stable_topk_matches_stable_sort():
     scores = torch.randint(0, 4, (20, 30)).float()
     for k in (1, 5, 30):
-        want = torch.sort(scores, dim=1, descending=True,
-                          stable=True).indices[:, :k]
+        want = torch.sort(
+            scores, dim=1, descending=True, stable=True).indices[:, :k]
         assert torch.equal(stable_topk(scores, k), want)
 
 
@@ -127,8 +129,9 @@ def test_nmi_hand_computed():
     h_y = -(.75 * math.log(.75) + .25 * math.log(.25))
     h_c = math.log(2)
     mi = h_y - .5 * math.log(2)
-    assert nmi(feats, torch.tensor([0, 0, 0, 1])) == pytest.approx(
-        mi / ((h_y + h_c) / 2))
+    assert nmi(feats,
+               torch.tensor([0, 0, 0,
+                             1])) == pytest.approx(mi / ((h_y + h_c) / 2))
 
 
 def test_nmi_is_seeded():
@@ -154,8 +157,8 @@ def test_retrieval_scores_keys():
     (torch.randn(0, 2), torch.arange(0), [1], 'at least 2 samples'),
     (torch.randn(4), torch.arange(4), [1], r'\(N, D\)'),
     (torch.randn(4, 2), torch.arange(4).float(), [1], 'integers'),
-    (torch.tensor([[0., float('nan')], [1., 1.]]), torch.arange(2), [1],
-     'NaN'),
+    (torch.tensor([[0., float('nan')], [1., 1.]]), torch.arange(2), [1
+                                                                     ], 'NaN'),
     (torch.randn(4, 2), torch.arange(4), [0], 'ints >= 1'),
     (torch.randn(4, 2), torch.arange(4), [], 'ints >= 1'),
 ])

@@ -17,8 +17,7 @@ def samples(with_label=True):
     for feat, label in zip(FEATS, LABELS):
         s = SelfSupDataSample()
         # predict() gives (1, C) rows; the neck here is the flipped feature
-        s.feats = InstanceData(
-            backbone=feat[None], neck=feat.flip(0)[None])
+        s.feats = InstanceData(backbone=feat[None], neck=feat.flip(0)[None])
         if with_label:
             s.gt_label = LabelData(value=torch.tensor([label]))
         out.append(s)
@@ -48,8 +47,12 @@ def test_metric_through_an_evaluator():
 
 def test_metric_options():
     metric = METRICS.build(
-        dict(type='RetrievalMetric', ks=[1], feat_keys=['neck'],
-             with_nmi=False, prefix='unseen'))
+        dict(
+            type='RetrievalMetric',
+            ks=[1],
+            feat_keys=['neck'],
+            with_nmi=False,
+            prefix='unseen'))
     metric.process({}, [s.to_dict() for s in samples()])  # dict samples
     assert set(metric.evaluate(4)) == {'unseen/neck/recall@1'}
 

@@ -71,8 +71,7 @@ def stable_topk(scores: Tensor, k: int) -> Tensor:
     needed = k - above.sum(dim=1, keepdim=True)
     take = above | (tied & (tied.cumsum(dim=1, dtype=torch.int32) <= needed))
     idx = take.nonzero()[:, 1].view(-1, k)  # ascending column order
-    order = scores.gather(1, idx).argsort(
-        dim=1, descending=True, stable=True)
+    order = scores.gather(1, idx).argsort(dim=1, descending=True, stable=True)
     return idx.gather(1, order)
 
 
@@ -102,8 +101,9 @@ def recall_at_k(feats: ArrayLike,
     """
     ks = list(ks)
     if not ks or any(
-            isinstance(k, bool) or not isinstance(k, (int, np.integer))
-            or k < 1 for k in ks):
+            isinstance(k, bool) or not isinstance(k,
+                                                  (int, np.integer)) or k < 1
+            for k in ks):
         raise ValueError(f'ks must be a non-empty list of ints >= 1, got {ks}')
     feats, labels = check_retrieval_inputs(feats, labels)
     num = feats.shape[0]
@@ -118,8 +118,9 @@ def recall_at_k(feats: ArrayLike,
         nn_idx = stable_topk(sims, k_max)  # (m, k_max)
         match = labels[nn_idx] == labels[start:end, None]
         first_hit = torch.where(
-            match.any(dim=1), match.int().argmax(dim=1),
-            torch.full((end - start, ), k_max))  # k_max: no hit
+            match.any(dim=1),
+            match.int().argmax(dim=1), torch.full((end - start, ),
+                                                  k_max))  # k_max: no hit
         for k in ks:
             hits[k] += int((first_hit < min(k, k_max)).sum())
     return {k: hits[k] / num for k in ks}
@@ -185,8 +186,10 @@ def retrieval_scores(feats: ArrayLike,
     Returns:
         dict[str, float]: ``{'recall@K': r, ..., 'nmi': s}``, in ``[0, 1]``.
     """
-    scores = {f'recall@{k}': r for k, r in recall_at_k(feats, labels,
-                                                       ks).items()}
+    scores = {
+        f'recall@{k}': r
+        for k, r in recall_at_k(feats, labels, ks).items()
+    }
     if with_nmi:
         scores['nmi'] = nmi(feats, labels, seed=seed)
     return scores

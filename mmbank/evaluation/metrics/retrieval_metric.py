@@ -90,9 +90,9 @@ class RetrievalMetric(BaseMetric):
         for key in self.feat_keys:
             feats = torch.stack([r[key] for r in results])
             scores = retrieval_scores(
-                feats, labels, self.ks, with_nmi=self.with_nmi,
-                seed=self.seed)
-            metrics.update(
-                {f'{key}/{name}': 100. * v
-                 for name, v in scores.items()})
+                feats, labels, self.ks, with_nmi=self.with_nmi, seed=self.seed)
+            metrics.update({
+                f'{key}/{name}': 100. * v
+                for name, v in scores.items()
+            })
         return metrics
