@@ -29,8 +29,7 @@ custom_hooks = [
         max_group_size=4,
         min_similarity=0.7,
         mutual=True,
-        row_chunk=8192,
-        col_chunk=262144),
+        chunk_size=8192),
 ]
 
 # 8 GPUs x 32 samples; scale the lr when the total batch changes

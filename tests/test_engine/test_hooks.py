@@ -41,8 +41,7 @@ def test_merge_on_a_bank_reaches_target_and_can_average_rows():
                                .manual_seed(1))
     bank.feats.copy_(F.normalize(torch.cat([base, base + noise]), dim=1))
     hook = HardNegativeMergeHook(final_ratio=0.5, min_similarity=0.9,
-                                 average_rows=True, row_chunk=3,
-                                 col_chunk=5)
+                                 average_rows=True, chunk_size=3)
     stats = hook.merge(bank, ratio=0.5)
     assert stats['merged'] == 4 and stats['groups'] == 2
     assert stats['largest'] == 2

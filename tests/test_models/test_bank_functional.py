@@ -86,13 +86,14 @@ def test_nearest_other_group_matches_brute_force_and_skips_own_group():
     torch.manual_seed(0)
     feats = F.normalize(torch.randn(37, 8), dim=1)
     groups = torch.arange(37)
-    groups[5] = 3  # rows 3 and 5 form a group
+    groups[5] = 3  # rows 3 and 5 form a group, across tiles
+    groups[[20, 21, 36]] = 20  # and a group of three
     sim = feats @ feats.T
     same = groups[:, None] == groups[None, :]
     sim[same] = float('-inf')
     want_sim, want_idx = sim.max(dim=1)
-    # tiles smaller than the bank, in both directions
-    got_sim, got_idx = nearest_other_group(feats, groups, 5, 7)
+    # tiles smaller than the bank, the last one partial
+    got_sim, got_idx = nearest_other_group(feats, groups, 5)
     assert torch.equal(got_idx, want_idx)
     assert torch.allclose(got_sim, want_sim)
     assert got_idx[3] != 5 and got_idx[5] != 3

@@ -46,8 +46,8 @@ class HardNegativeMergeHook(Hook):
             level). Defaults to True.
         average_rows (bool): Also replace the rows of each group by their
             normalised mean. Defaults to False.
-        row_chunk (int): Rows per similarity tile. Defaults to 4096.
-        col_chunk (int): Columns per similarity tile. Defaults to 65536.
+        chunk_size (int): Side of the similarity tiles; the search's extra
+            memory is about ``2 * chunk_size ** 2`` floats. Defaults to 4096.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves the epoch
@@ -61,8 +61,7 @@ class HardNegativeMergeHook(Hook):
                  min_similarity: float = 0.5,
                  mutual: bool = True,
                  average_rows: bool = False,
-                 row_chunk: int = 4096,
-                 col_chunk: int = 65536) -> None:
+                 chunk_size: int = 4096) -> None:
         problems = []
         if not isinstance(start_epoch, int) or start_epoch < 1:
             problems.append(f'start_epoch must be an int >= 1, got '
@@ -82,8 +81,9 @@ class HardNegativeMergeHook(Hook):
         if not -1 <= min_similarity <= 1:
             problems.append(f'min_similarity must be in [-1, 1], got '
                             f'{min_similarity!r}')
-        if row_chunk < 1 or col_chunk < 1:
-            problems.append('row_chunk and col_chunk must be >= 1')
+        if not isinstance(chunk_size, int) or chunk_size < 1:
+            problems.append(f'chunk_size must be an int >= 1, got '
+                            f'{chunk_size!r}')
         if problems:
             raise ValueError('HardNegativeMergeHook: ' + '; '.join(problems))
         self.start_epoch = start_epoch
@@ -94,8 +94,7 @@ class HardNegativeMergeHook(Hook):
         self.min_similarity = min_similarity
         self.mutual = mutual
         self.average_rows = average_rows
-        self.row_chunk = row_chunk
-        self.col_chunk = col_chunk
+        self.chunk_size = chunk_size
 
     def _last_epoch(self, max_epochs: int) -> int:
         return self.end_epoch if self.end_epoch is not None else max_epochs
@@ -144,7 +143,7 @@ class HardNegativeMergeHook(Hook):
         start = time.perf_counter()
         if is_main_process():
             sim, idx = nearest_other_group(bank.feats, bank.group_ids,
-                                           self.row_chunk, self.col_chunk)
+                                           self.chunk_size)
             new_groups = merge_nearest_groups(
                 bank.group_ids, sim, idx, int(ratio * bank.num_samples),
                 self.max_group_size, self.min_similarity, self.mutual)
