@@ -1,0 +1,210 @@
+"""The CPU accuracy suite on real CIFAR-10: mmselfsup's NPID against the
+mmbank method, component by component.
+
+Runs, each with ``tools/train.py`` then ``tools/knn.py`` (k = 200,
+T = 0.1, the NPID protocol, on the full 10,000-image test set against the
+training subset):
+
+- ``npid``: mmselfsup's own NPID (its algorithm, same backbone, epochs and
+  augmentation), for every seed;
+- ``npid-2x``: NPID with twice the epochs, i.e. as many images through the
+  network as the 2-view runs (equal compute);
+- ``vanilla``, ``views``, ``consistency``, ``merge``: configs/ablations/;
+- ``full``: the full method, for every seed.
+
+Finished runs are skipped, so the suite resumes after an interruption.
+It ends with a markdown table (``results.md``), the kNN-monitor curves of
+every run (``knn_curves.png``) and all figures (``results.json``) in the
+work directory.
+
+Usage:
+    python tools/benchmarks/cifar_suite.py [--work-dir work_dirs/cifar_suite]
+        [--seeds 0 1] [--only npid full ...] [--val-interval 2]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ABL = 'configs/ablations/membank-{}_resnet18-std_1xb64x{}-coslr-10e_cifar10-10k.py'
+RUNS = {
+    # name: (config, epochs, views, seeded over --seeds)
+    'npid': ('configs/npid/npid_resnet18-std_1xb128-coslr-10e_cifar10-10k.py',
+             10, 1, True),
+    'npid-2x': (
+        'configs/npid/npid_resnet18-std_1xb128-coslr-20e_cifar10-10k.py', 20,
+        1, False),
+    'vanilla': (ABL.format('vanilla', 1), 10, 1, False),
+    'views': (ABL.format('views', 2), 10, 2, False),
+    'consistency': (ABL.format('consistency', 2), 10, 2, False),
+    'merge': (ABL.format('merge', 1), 10, 1, False),
+    'full': (ABL.format('full', 2), 10, 2, True),
+}
+LABELS = {
+    'npid': "mmselfsup's NPID",
+    'npid-2x': "mmselfsup's NPID, 2x epochs (equal compute)",
+    'vanilla': 'vanilla bank (K=1, full softmax)',
+    'views': '+ 2 views',
+    'consistency': '+ 2 views + consistency',
+    'merge': '+ merging (K=1)',
+    'full': 'full method',
+}
+
+
+def run(cmd, log_path):
+    with open(log_path, 'w') as log:
+        proc = subprocess.run([sys.executable, *cmd], cwd=REPO, stdout=log,
+                              stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(f'{cmd} failed, see {log_path}')
+
+
+def scalars(work_dir):
+    """Per-epoch training time and kNN-monitor curve from mmengine's
+    vis_data/scalars.json."""
+    found = []
+    for root, _, files in os.walk(work_dir):
+        if 'scalars.json' in files:
+            found.append(osp.join(root, 'scalars.json'))
+    iter_time, curve = {}, {}
+    for path in sorted(found):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if 'loss' in rec and 'time' in rec:
+                    iter_time.setdefault(rec['epoch'], []).append(rec['time'])
+                for key, value in rec.items():
+                    if key.startswith('knn/') and 'top1' in key:
+                        curve.setdefault(key, {})[rec['step']] = value
+    return iter_time, curve
+
+
+def one_run(name, seed, args):
+    config, epochs, views, _ = RUNS[name]
+    tag = f'{name}_seed{seed}'
+    work = osp.join(args.work_dir, tag)
+    done = osp.join(work, 'done.json')
+    if osp.exists(done):
+        with open(done) as f:
+            return json.load(f)
+    os.makedirs(work, exist_ok=True)
+    start = time.time()
+    run([
+        'tools/train.py', config, '--work-dir', work, '--cfg-options',
+        f'randomness.seed={seed}', f'train_cfg.val_interval={args.val_interval}'
+    ], osp.join(work, 'train.out'))
+    train_seconds = time.time() - start
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    run([
+        'tools/knn.py', config, ckpt, '--k', '200', '--temperature', '0.1',
+        '--no-progress', '--out', osp.join(work, 'knn.json')
+    ], osp.join(work, 'knn.out'))
+    with open(osp.join(work, 'knn.json')) as f:
+        knn = json.load(f)
+    iter_time, curve = scalars(work)
+    # the logger records a time every logger interval: scale to the epoch
+    per_epoch = [statistics.mean(t) for t in iter_time.values()]
+    result = dict(
+        name=name, seed=seed, config=config, epochs=epochs, views=views,
+        knn=knn, curve=curve, train_seconds=train_seconds,
+        mean_iter_seconds=statistics.mean(per_epoch) if per_epoch else None)
+    with open(done, 'w') as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def top1(result, feature):
+    """kNN top-1 (k = 200) of one feature type from tools/knn.py's JSON."""
+    per_k = result['knn']['accuracy'].get(feature)
+    return per_k['200']['top1'] if per_k else None
+
+
+def fmt(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return 'n/a'
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return (f'{statistics.mean(values):.2f} ± '
+            f'{statistics.stdev(values):.2f} (n={len(values)})')
+
+
+def report(results, args):
+    lines = [
+        '| method | backbone | epochs | views | kNN top-1, backbone | '
+        'kNN top-1, embedding | train time (min) | config |',
+        '|---|---|---|---|---|---|---|---|'
+    ]
+    for name in RUNS:
+        rs = [r for r in results if r['name'] == name]
+        if not rs:
+            continue
+        minutes = statistics.mean(r['train_seconds'] for r in rs) / 60
+        lines.append(
+            f"| {LABELS[name]} | ResNet-18 (std stem) | {rs[0]['epochs']} | "
+            f"{rs[0]['views']} | {fmt([top1(r, 'backbone') for r in rs])} | "
+            f"{fmt([top1(r, 'neck') for r in rs])} | {minutes:.1f} | "
+            f"[config]({rs[0]['config']}) |")
+    table = '\n'.join(lines)
+    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+        f.write(table + '\n')
+    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=2)
+    print(table)
+    plot(results, osp.join(args.work_dir, 'knn_curves.png'))
+
+
+def plot(results, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, feature in zip(axes, ('backbone', 'neck')):
+        for r in results:
+            key = next((k for k in r['curve'] if f'/{feature}_top1' in k),
+                       None)
+            if key is None:
+                continue
+            steps = sorted(r['curve'][key], key=int)
+            ax.plot([int(s) for s in steps],
+                    [r['curve'][key][s] for s in steps],
+                    marker='o',
+                    label=f"{LABELS[r['name']]} (seed {r['seed']})")
+        ax.set_title(f'kNN top-1 (k=200, T=0.1), {feature} feature')
+        ax.set_xlabel('epoch')
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel('top-1 (%)')
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--work-dir', default='work_dirs/cifar_suite')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    parser.add_argument('--only', nargs='+', choices=list(RUNS),
+                        help='run these only (default: all)')
+    parser.add_argument('--val-interval', type=int, default=2,
+                        help='epochs between kNN-monitor points')
+    args = parser.parse_args(argv)
+    args.work_dir = osp.abspath(args.work_dir)
+    os.makedirs(args.work_dir, exist_ok=True)
+    results = []
+    for name in args.only or list(RUNS):
+        seeds = args.seeds if RUNS[name][3] else args.seeds[:1]
+        for seed in seeds:
+            print(f'== {name} seed {seed}', flush=True)
+            results.append(one_run(name, seed, args))
+            report(results, args)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
