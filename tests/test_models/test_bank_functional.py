@@ -5,36 +5,39 @@ import torch
 import torch.nn.functional as F
 
 from mmbank.models.utils import (group_mean_rows, merge_nearest_groups,
-                                 momentum_update, multi_positive_nll,
+                                 instance_nll, momentum_update,
                                  nearest_other_group, pairwise_kl,
                                  positive_mask)
 
 
-def test_multi_positive_nll_single_positive_is_cross_entropy():
+def test_instance_nll_single_positive_is_cross_entropy():
     logits = torch.tensor([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]])
-    mask = torch.tensor([[True, False, False], [False, True, False]])
+    targets = torch.tensor([0, 1])
+    log_p = torch.log_softmax(logits, dim=1).unsqueeze(0)  # K=1
     # hand computation: -log softmax(logits)[target]
     row0 = -(1.0 - math.log(math.exp(1) + math.exp(2) + math.exp(0.5)))
     row1 = -(0.0 - math.log(1 + 1 + math.exp(3)))
     expected = (row0 + row1) / 2
-    assert multi_positive_nll(logits, mask).item() == pytest.approx(expected)
-    assert multi_positive_nll(logits, mask).item() == pytest.approx(
-        F.cross_entropy(logits, torch.tensor([0, 1])).item())
+    assert instance_nll(log_p, targets).item() == pytest.approx(expected)
+    assert instance_nll(log_p, targets).item() == pytest.approx(
+        F.cross_entropy(logits, targets).item())
+    # a mask with only the own rows gives the same
+    own = torch.tensor([[True, False, False], [False, True, False]])
+    assert instance_nll(log_p, targets, own).item() == pytest.approx(
+        expected)
 
 
-def test_multi_positive_nll_sums_probabilities_of_the_group():
-    logits = torch.tensor([[1.0, 2.0, 0.5]])
-    mask = torch.tensor([[True, True, False]])
+def test_instance_nll_sums_probabilities_of_the_group():
+    logits = torch.tensor([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]])
+    log_p = torch.log_softmax(logits, dim=1).expand(2, 2, 3)  # K=2 views
+    mask = torch.tensor([[True, True, False], [False, False, True]])
     z = math.exp(1) + math.exp(2) + math.exp(0.5)
-    expected = -math.log((math.exp(1) + math.exp(2)) / z)
-    assert multi_positive_nll(logits, mask).item() == pytest.approx(expected)
-
-
-def test_multi_positive_nll_rejects_rows_without_positive():
-    with pytest.raises(ValueError, match='positive'):
-        multi_positive_nll(torch.zeros(2, 3), torch.zeros(2, 3, dtype=bool))
-    with pytest.raises(ValueError, match='shape'):
-        multi_positive_nll(torch.zeros(2, 3), torch.ones(2, 2, dtype=bool))
+    row0 = -math.log((math.exp(1) + math.exp(2)) / z)
+    row1 = -(3.0 - math.log(2 + math.exp(3)))
+    got = instance_nll(log_p, torch.tensor([0, 2]), mask).item()
+    assert got == pytest.approx((row0 + row1) / 2)
+    with pytest.raises(ValueError, match='does not match'):
+        instance_nll(log_p, torch.tensor([0, 2]), mask[:, :2])
 
 
 def _kl(p, q):
@@ -47,6 +50,24 @@ def test_pairwise_kl_equals_hand_computation_over_ordered_pairs():
     pairs = [(k, j) for k in range(3) for j in range(3) if k != j]
     expected = sum(_kl(probs[k], probs[j]) for k, j in pairs) / len(pairs)
     assert pairwise_kl(logits).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_pairwise_kl_three_views_detached_matches_explicit_sum():
+    torch.manual_seed(0)
+    logits = torch.randn(3, 4, 5, requires_grad=True)
+    pairwise_kl(logits, detach_target=True).backward()
+    fast = logits.grad.clone()
+    logits.grad = None
+    log_p = torch.log_softmax(logits, dim=2)
+    total = 0
+    for k in range(3):
+        for j in range(3):
+            if k != j:
+                p_k = log_p[k].detach().exp()
+                total = total + (p_k * (log_p[k].detach() - log_p[j])).sum(
+                    dim=1).mean()
+    (total / 6).backward()
+    assert torch.allclose(fast, logits.grad, atol=1e-6)
 
 
 def test_pairwise_kl_is_zero_for_identical_views_and_checks_shape():

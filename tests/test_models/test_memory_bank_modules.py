@@ -107,9 +107,18 @@ def test_head_uses_merge_groups_as_positives_and_consistency():
 def test_head_with_sampled_negatives_and_clear_errors():
     torch.manual_seed(0)
     head = _head(num_negatives=5)
-    sims, pos = head.similarities(torch.randn(2, 2, 2), torch.tensor([0, 2]))
+    sims, targets, pos = head.similarities(torch.randn(2, 2, 2),
+                                           torch.tensor([0, 2]))
     assert sims.shape == (2, 2, 7)  # B own rows + 5 drawn
-    assert pos[0, 0] and pos[1, 1]  # each sample's own row is a positive
+    assert targets.tolist() == [0, 1]  # own rows come first
+    assert pos is None  # no merge groups yet
+    head.memory_bank.group_ids.copy_(torch.tensor([0, 1, 0]))
+    sims, targets, pos = head.similarities(torch.randn(2, 2, 2),
+                                           torch.tensor([0, 2]))
+    assert pos.shape == (2, 7)
+    assert pos[0, 0] and pos[1, 1] and pos[0, 1] and pos[1, 0]
+    loss = head.loss(torch.randn(2, 2, 2), torch.tensor([0, 2]))
+    assert torch.isfinite(loss['loss_inst'])
     with pytest.raises(ValueError, match='K >= 2'):
         _head(loss_consistency=dict(type='ConsistencyLoss')).loss(
             torch.randn(1, 1, 2), torch.tensor([0]))

@@ -154,6 +154,7 @@ class HardNegativeMergeHook(Hook):
             broadcast(bank.group_ids, src=0)
             if self.average_rows:
                 broadcast(bank.feats, src=0)
+        bank.groups_changed()
         counts = torch.bincount(bank.group_ids, minlength=bank.num_samples)
         return dict(
             merged=int(counts[counts > 1].sum()),

@@ -1,11 +1,12 @@
 from typing import Dict, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmselfsup.registry import MODELS
-from ..utils import multi_positive_nll, positive_mask
+from ..utils import instance_nll, positive_mask
 
 
 @MODELS.register_module()
@@ -75,16 +76,17 @@ class MemoryBankHead(BaseModule):
         return torch.cat([idx, drawn])
 
     def similarities(self, view_feats: Tensor,
-                     idx: Tensor) -> Tuple[Tensor, Tensor]:
-        """Cosine similarities to the candidate rows and their positives.
+                     idx: Tensor) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+        """Cosine similarities to the candidate rows.
 
         Args:
             view_feats (Tensor): ``(K, B, d)`` L2-normalised features.
             idx (Tensor): ``(B,)`` sample indices into the bank.
 
         Returns:
-            tuple[Tensor, Tensor]: ``(K, B, C)`` similarities and ``(B, C)``
-            bool mask of positives.
+            tuple: ``(K, B, C)`` similarities, ``(B,)`` candidate index of
+            each sample's own row, and the ``(B, C)`` bool mask of positives
+            when any sample of the batch is in a merge group (else None).
         """
         bank = self.memory_bank
         if bank.num_samples == 0:
@@ -101,7 +103,12 @@ class MemoryBankHead(BaseModule):
         # a copy: the bank is updated in place before backward runs
         rows = bank.feats.clone() if cand is None else bank.feats[cand]
         sims = torch.einsum('kbd,cd->kbc', view_feats, rows.to(view_feats))
-        return sims, positive_mask(idx, cand, bank.group_ids)
+        targets = idx if cand is None else torch.arange(
+            idx.numel(), device=idx.device)
+        pos_mask = None
+        if bank.num_merged > 0 and bool((bank.group_sizes()[idx] > 1).any()):
+            pos_mask = positive_mask(idx, cand, bank.group_ids)
+        return sims, targets, pos_mask
 
     def loss(self, view_feats: Tensor, idx: Tensor) -> Dict[str, Tensor]:
         """Losses of a batch, then the bank update.
@@ -116,19 +123,21 @@ class MemoryBankHead(BaseModule):
             not optimised).
         """
         num_views = view_feats.shape[0]
-        sims, pos = self.similarities(view_feats, idx)
-        logits = sims.float() / self.temperature
-        losses = dict(
-            loss_inst=multi_positive_nll(
-                logits.flatten(0, 1),
-                pos.unsqueeze(0).expand(num_views, -1, -1).flatten(0, 1)))
+        sims, targets, pos_mask = self.similarities(view_feats, idx)
+        log_probs = F.log_softmax(sims.float() / self.temperature, dim=2)
+        losses = dict(loss_inst=instance_nll(log_probs, targets, pos_mask))
         if self.with_consistency:
             if num_views < 2:
                 raise ValueError(
                     'The consistency loss needs K >= 2 views of each sample, '
                     f'got K = {num_views}.')
-            losses['loss_cons'] = self.loss_consistency(sims)
+            if self.loss_consistency.temperature == self.temperature:
+                # same distributions as the instance loss: reuse them
+                losses['loss_cons'] = self.loss_consistency.from_log_probs(
+                    log_probs)
+            else:
+                losses['loss_cons'] = self.loss_consistency(sims)
         self.memory_bank.update(idx, view_feats)
-        losses['merged_ratio'] = (self.memory_bank.group_sizes() >
-                                  1).float().mean()
+        losses['merged_ratio'] = sims.new_tensor(
+            self.memory_bank.num_merged / self.memory_bank.num_samples)
         return losses

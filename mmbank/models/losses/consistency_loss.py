@@ -5,7 +5,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmselfsup.registry import MODELS
-from ..utils import pairwise_kl
+from ..utils import pairwise_kl, pairwise_kl_log_probs
 
 
 @MODELS.register_module()
@@ -57,3 +57,10 @@ class ConsistencyLoss(BaseModule):
             stacked = torch.stack(list(logits))
         return self.loss_weight * pairwise_kl(
             stacked.float() / self.temperature, self.detach_target)
+
+    def from_log_probs(self, log_probs: Tensor) -> Tensor:
+        """The loss from ``(K, B, C)`` log-softmax of ``inputs / T``
+        already computed (the head shares its own when temperatures match).
+        """
+        return self.loss_weight * pairwise_kl_log_probs(
+            log_probs, self.detach_target)

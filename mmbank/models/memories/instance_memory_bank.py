@@ -98,9 +98,28 @@ class InstanceMemoryBank(BaseModule):
         self.feats[idx] = new_rows.to(self.feats.dtype)
 
     def group_sizes(self) -> Tensor:
-        """``(N,)`` size of each row's group."""
-        counts = torch.bincount(self.group_ids, minlength=self.num_samples)
-        return counts[self.group_ids]
+        """``(N,)`` size of each row's group (cached until the groups
+        change)."""
+        key = (self.group_ids.data_ptr(), self.group_ids._version,
+               self.num_samples)
+        if getattr(self, '_sizes_key', None) != key:
+            counts = torch.bincount(
+                self.group_ids, minlength=self.num_samples)
+            self._sizes = counts[self.group_ids]
+            self._num_merged = int((self._sizes > 1).sum())
+            self._sizes_key = key
+        return self._sizes
+
+    def groups_changed(self) -> None:
+        """Forget the cached group sizes; call after writing ``group_ids``
+        by means that torch does not count as a change (collectives)."""
+        self._sizes_key = None
+
+    @property
+    def num_merged(self) -> int:
+        """Rows in merge groups of two or more."""
+        self.group_sizes()
+        return self._num_merged
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Adopt the checkpoint's length when the bank is still unsized; a

@@ -1,10 +1,10 @@
-from .bank_functional import (group_mean_rows, merge_nearest_groups,
-                              momentum_update, multi_positive_nll,
+from .bank_functional import (group_mean_rows, instance_nll,
+                              merge_nearest_groups, momentum_update,
                               nearest_other_group, pairwise_kl,
-                              positive_mask)
+                              pairwise_kl_log_probs, positive_mask)
 
 __all__ = [
-    'group_mean_rows', 'merge_nearest_groups', 'momentum_update',
-    'multi_positive_nll', 'nearest_other_group', 'pairwise_kl',
-    'positive_mask'
+    'group_mean_rows', 'instance_nll', 'merge_nearest_groups',
+    'momentum_update', 'nearest_other_group', 'pairwise_kl',
+    'pairwise_kl_log_probs', 'positive_mask'
 ]
