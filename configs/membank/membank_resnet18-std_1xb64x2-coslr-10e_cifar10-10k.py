@@ -6,6 +6,7 @@ _base_ = [
     '../_base_/models/membank_resnet18_cifar.py',
     '../_base_/datasets/cifar10_membank.py',
     '../_base_/default_runtime.py',
+    '../_base_/knn_monitor_cifar10.py',
 ]
 
 num_train = 10000
@@ -27,7 +28,11 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True,
          begin=0, end=max_epochs)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+# kNN monitor (k = 200, T = 0.1) every 5 epochs: the same 10k train images
+# as memory, the full 10k test set as queries (about 15 s each time here)
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)
+val_cfg = dict(memory_dataloader=dict(dataset=dict(indices=num_train)))
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),

@@ -20,8 +20,8 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.dist import (all_gather_object, collect_results,
-                           get_world_size, is_main_process)
+from mmengine.dist import (all_gather_object, collect_results, get_world_size,
+                           is_main_process)
 from mmengine.model import BaseModel as EngineBaseModel
 from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
@@ -242,12 +242,12 @@ def order_by_index(feats: Dict[str, Optional[Tensor]],
 
 
 @torch.no_grad()
-def extract_features(model: nn.Module,
-                     dataloader,
-                     with_neck: Optional[bool] = None,
-                     progress: bool = True,
-                     all_ranks: bool = False
-                     ) -> Optional[Dict[str, Optional[Tensor]]]:
+def extract_features(
+        model: nn.Module,
+        dataloader,
+        with_neck: Optional[bool] = None,
+        progress: bool = True,
+        all_ranks: bool = False) -> Optional[Dict[str, Optional[Tensor]]]:
     """Features of every sample of a dataloader, in dataset order.
 
     The model is put in eval mode (and back to its previous mode after).
@@ -279,6 +279,10 @@ def extract_features(model: nn.Module,
     Raises:
         ValueError: If the dataloader yields no sample.
     """
+    dataset = getattr(dataloader, 'dataset', None)
+    if dataset is not None and len(dataset) == 0:
+        raise ValueError('The dataloader\'s dataset is empty: the split is '
+                         'empty (check its indices / data path).')
     inner = unwrap_model(model)
     if with_neck is None:
         with_neck = has_neck(inner)

@@ -11,8 +11,7 @@ Conventions (tested in ``tests/test_evaluation/test_knn_functional.py``):
   ``test x train`` similarity matrix is ever formed; at most a
   ``chunk_size x train_chunk_size`` block.
 - Neighbours with equal similarity are ordered by train index (lower
-  first), except that exact ties at the k-th place inside one train chunk
-  are resolved by ``torch.topk``.
+  first), also at the k-th place, so results do not depend on chunking.
 - ``k`` larger than the train set uses every train sample.
 - Scores are ``sum_j exp((s_j - s_max) / T)``: Wu et al.'s
   ``sum_j exp(s_j / T)`` times the per-row constant ``exp(-s_max / T)``
@@ -66,14 +65,15 @@ def _ks(ks: Union[int, Sequence[int]]) -> Tuple[int, ...]:
 
 
 @torch.no_grad()
-def knn_neighbors(train_feats: Tensor,
-                  test_feats: Tensor,
-                  k: int,
-                  chunk_size: int = 1024,
-                  train_chunk_size: int = 16384,
-                  normalize: bool = True,
-                  device: Optional[Union[str, torch.device]] = None
-                  ) -> Tuple[Tensor, Tensor]:
+def knn_neighbors(
+    train_feats: Tensor,
+    test_feats: Tensor,
+    k: int,
+    chunk_size: int = 1024,
+    train_chunk_size: int = 16384,
+    normalize: bool = True,
+    device: Optional[Union[str,
+                           torch.device]] = None) -> Tuple[Tensor, Tensor]:
     """The ``k`` most cosine-similar train features of each test feature.
 
     Args:
@@ -114,16 +114,43 @@ def knn_neighbors(train_feats: Tensor,
             query = F.normalize(query, dim=1)
         best_sims = query.new_empty((query.shape[0], 0))
         best_idx = torch.empty((query.shape[0], 0),
-                               dtype=torch.long, device=device)
+                               dtype=torch.long,
+                               device=device)
         for t0 in range(0, num_train, train_chunk_size):
             sims = query @ train[t0:t0 + train_chunk_size].T
-            sims, idx = sims.topk(min(k, sims.shape[1]), dim=1)
+            sims, idx = _chunk_topk(sims, min(k, sims.shape[1]))
             best_sims, best_idx = _merge_topk(
                 torch.cat([best_sims, sims], 1),
                 torch.cat([best_idx, idx + t0], 1), k)
         all_sims.append(best_sims)
         all_idx.append(best_idx)
     return torch.cat(all_sims), torch.cat(all_idx)
+
+
+def _chunk_topk(sims: Tensor, k: int) -> Tuple[Tensor, Tensor]:
+    """``torch.topk`` along rows, except that among elements equal to the
+    k-th largest the lowest-index ones are kept (``topk`` keeps any).
+
+    Args:
+        sims (Tensor): ``(B, n)`` similarities, ``k <= n``.
+        k (int): How many to keep.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(B, k)`` values and column indices (in no
+        particular order).
+    """
+    vals, idx = sims.topk(k, dim=1)
+    kth = vals.min(dim=1, keepdim=True).values
+    tied = ((sims >= kth).sum(dim=1) > k).nonzero().flatten()
+    if tied.numel():
+        sub, sub_kth = sims[tied], kth[tied]
+        above = sub > sub_kth
+        equal = sub == sub_kth
+        need = k - above.sum(dim=1, keepdim=True)
+        keep = above | (equal & (equal.int().cumsum(dim=1) <= need))
+        cols = keep.nonzero()[:, 1].view(-1, k)
+        vals[tied], idx[tied] = sub.gather(1, cols), cols
+    return vals, idx
 
 
 def _merge_topk(sims: Tensor, idx: Tensor, k: int) -> Tuple[Tensor, Tensor]:
@@ -162,21 +189,24 @@ def knn_vote(sims: Tensor,
     weights = ((sims - sims[:, :1]) / temperature).exp()
     scores = {}
     for k in _ks(ks):
-        scores[k] = sims.new_zeros((sims.shape[0], num_classes)).scatter_add_(
-            1, neighbor_labels[:, :k], weights[:, :k])
+        scores[k] = sims.new_zeros(
+            (sims.shape[0], num_classes)).scatter_add_(1,
+                                                       neighbor_labels[:, :k],
+                                                       weights[:, :k])
     return scores
 
 
-def knn_predict(train_feats: Tensor,
-                train_labels: Tensor,
-                test_feats: Tensor,
-                num_classes: int,
-                ks: Union[int, Sequence[int]] = (10, 20, 100, 200),
-                temperature: float = 0.07,
-                chunk_size: int = 1024,
-                train_chunk_size: int = 16384,
-                device: Optional[Union[str, torch.device]] = None
-                ) -> Dict[int, Tensor]:
+def knn_predict(
+        train_feats: Tensor,
+        train_labels: Tensor,
+        test_feats: Tensor,
+        num_classes: int,
+        ks: Union[int, Sequence[int]] = (10, 20, 100, 200),
+        temperature: float = 0.07,
+        chunk_size: int = 1024,
+        train_chunk_size: int = 16384,
+        device: Optional[Union[str,
+                               torch.device]] = None) -> Dict[int, Tensor]:
     """Weighted kNN class scores of test features.
 
     Args:
@@ -201,14 +231,21 @@ def knn_predict(train_feats: Tensor,
     _check_feats(train_feats, test_feats)
     train_labels = _check_labels(train_labels, train_feats.shape[0],
                                  num_classes, 'train_labels')
-    sims, idx = knn_neighbors(train_feats, test_feats, max(ks), chunk_size,
-                              train_chunk_size, device=device)
-    return knn_vote(sims, train_labels.to(idx.device)[idx], num_classes, ks,
+    sims, idx = knn_neighbors(
+        train_feats,
+        test_feats,
+        max(ks),
+        chunk_size,
+        train_chunk_size,
+        device=device)
+    return knn_vote(sims,
+                    train_labels.to(idx.device)[idx], num_classes, ks,
                     temperature)
 
 
-def topk_correct(scores: Tensor, labels: Tensor,
-                 topk: Sequence[int] = (1, 5)) -> Dict[int, Tensor]:
+def topk_correct(
+    scores: Tensor, labels: Tensor,
+    topk: Sequence[int] = (1, 5)) -> Dict[int, Tensor]:
     """Whether each label is among the ``k`` best-scored classes.
 
     Args:
@@ -227,8 +264,9 @@ def topk_correct(scores: Tensor, labels: Tensor,
     return {k: hits[:, :min(k, scores.shape[1])].any(dim=1) for k in topk}
 
 
-def topk_accuracy(scores: Tensor, labels: Tensor,
-                  topk: Sequence[int] = (1, 5)) -> Dict[int, float]:
+def topk_accuracy(
+    scores: Tensor, labels: Tensor,
+    topk: Sequence[int] = (1, 5)) -> Dict[int, float]:
     """Top-k accuracies in percent (see :func:`topk_correct`).
 
     Args:
@@ -245,18 +283,19 @@ def topk_accuracy(scores: Tensor, labels: Tensor,
     return {k: 100.0 * v.float().mean().item() for k, v in correct.items()}
 
 
-def knn_accuracy(train_feats: Tensor,
-                 train_labels: Tensor,
-                 test_feats: Tensor,
-                 test_labels: Tensor,
-                 ks: Union[int, Sequence[int]] = (10, 20, 100, 200),
-                 temperature: float = 0.07,
-                 topk: Sequence[int] = (1, 5),
-                 num_classes: Optional[int] = None,
-                 chunk_size: int = 1024,
-                 train_chunk_size: int = 16384,
-                 device: Optional[Union[str, torch.device]] = None
-                 ) -> Dict[int, Dict[int, float]]:
+def knn_accuracy(
+    train_feats: Tensor,
+    train_labels: Tensor,
+    test_feats: Tensor,
+    test_labels: Tensor,
+    ks: Union[int, Sequence[int]] = (10, 20, 100, 200),
+    temperature: float = 0.07,
+    topk: Sequence[int] = (1, 5),
+    num_classes: Optional[int] = None,
+    chunk_size: int = 1024,
+    train_chunk_size: int = 16384,
+    device: Optional[Union[str, torch.device]] = None
+) -> Dict[int, Dict[int, float]]:
     """Weighted kNN top-k accuracies for several ``k`` at once.
 
     Neighbours are searched once for ``max(ks)``; votes are counted test
@@ -290,10 +329,15 @@ def knn_accuracy(train_feats: Tensor,
         num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     train_labels = _check_labels(train_labels, train_feats.shape[0],
                                  num_classes, 'train_labels')
-    test_labels = _check_labels(test_labels, test_feats.shape[0],
-                                num_classes, 'test_labels')
-    sims, idx = knn_neighbors(train_feats, test_feats, max(ks), chunk_size,
-                              train_chunk_size, device=device)
+    test_labels = _check_labels(test_labels, test_feats.shape[0], num_classes,
+                                'test_labels')
+    sims, idx = knn_neighbors(
+        train_feats,
+        test_feats,
+        max(ks),
+        chunk_size,
+        train_chunk_size,
+        device=device)
     neighbor_labels = train_labels.to(idx.device)[idx]
     test_labels = test_labels.to(idx.device)
     hits = {k: {t: 0 for t in topk} for k in ks}
@@ -302,10 +346,13 @@ def knn_accuracy(train_feats: Tensor,
         scores = knn_vote(sims[rows], neighbor_labels[rows], num_classes, ks,
                           temperature)
         for k, score in scores.items():
-            for t, ok in topk_correct(score, test_labels[rows],
-                                      topk).items():
+            for t, ok in topk_correct(score, test_labels[rows], topk).items():
                 hits[k][t] += int(ok.sum())
     total = test_feats.shape[0]
-    return {k: {t: 100.0 * n / total
-                for t, n in v.items()}
-            for k, v in hits.items()}
+    return {
+        k: {
+            t: 100.0 * n / total
+            for t, n in v.items()
+        }
+        for k, v in hits.items()
+    }

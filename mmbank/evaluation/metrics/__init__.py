@@ -1,2 +1,2 @@
-__all__ = []
-from .retrieval_metric import RetrievalMetric  # noqa: E402,F401
+from .knn_accuracy import KNNAccuracy  # noqa: F401
+from .retrieval_metric import RetrievalMetric  # noqa: F401

@@ -1,0 +1,1 @@
+from .knn_val_loop import KNNValLoop  # noqa: F401

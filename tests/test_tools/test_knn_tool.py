@@ -1,0 +1,211 @@
+"""tools/knn.py end to end on a checkpoint of a tiny real training run."""
+import importlib.util
+import json
+import os.path as osp
+import pickle
+import socket
+
+import pytest
+import torch
+
+from conftest import REPO, run_tool
+
+TINY = osp.join(REPO, 'tests', 'test_evaluation', 'configs',
+                'membank_knn_tiny.py')
+
+torch.set_num_threads(1)  # 2 cores, shared
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'mmbank_knn_tool', osp.join(REPO, 'tools', 'knn.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def knn_tool():
+    return _load_tool()
+
+
+@pytest.fixture(scope='module')
+def trained(tiny_cifar10, tmp_path_factory):
+    """A checkpoint of 2 iterations of the CPU config on 16 images."""
+    work = str(tmp_path_factory.mktemp('knn_train'))
+    run_tool('tools/train.py', TINY, '--work-dir', work, '--cfg-options',
+             f'train_dataloader.dataset.data_prefix={tiny_cifar10}',
+             'train_cfg.val_begin=2')  # no monitor here
+    return osp.join(work, 'epoch_1.pth')
+
+
+def flat(accuracy):
+    """``{(feature, k, metric): value}`` of a results' accuracy dict."""
+    return {
+        (name, k, m): v
+        for name, per_k in accuracy.items()
+        for k, per_m in per_k.items()
+        for m, v in per_m.items()
+    }
+
+
+def _data(root):
+    return f'train_dataloader.dataset.data_prefix={root}'
+
+
+def _reference(checkpoint, root, ks, temperature, test_indices=None):
+    """kNN accuracies computed independently of the tool."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    from mmbank.evaluation import build_feature_model, extract_features
+    from mmbank.evaluation.checkpoint import load_feature_checkpoint
+    from mmbank.evaluation.functional import knn_accuracy
+    init_default_scope('mmselfsup')
+    model = build_feature_model(Config.fromfile(TINY).model)
+    load_feature_checkpoint(model, checkpoint)
+    feats = {}
+    for split, test_mode in (('train', False), ('test', True)):
+        loader = Runner.build_dataloader(
+            dict(
+                batch_size=16,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                collate_fn=dict(type='default_collate'),
+                dataset=dict(
+                    type='OfflineCIFAR10',
+                    data_prefix=root,
+                    test_mode=test_mode,
+                    indices=test_indices if test_mode else None,
+                    pipeline=[
+                        dict(
+                            type='PackSelfSupInputs',
+                            algorithm_keys=['gt_label'])
+                    ])))
+        feats[split] = extract_features(model, loader, progress=False)
+    return {
+        name: {
+            str(k): dict(top1=v[1], top5=v[5])
+            for k, v in knn_accuracy(
+                feats['train'][name],
+                feats['train']['labels'],
+                feats['test'][name],
+                feats['test']['labels'],
+                ks=ks,
+                temperature=temperature,
+                num_classes=10).items()
+        }
+        for name in ('backbone', 'neck')
+    }
+
+
+def test_command_line_end_to_end(trained, tiny_cifar10, tmp_path):
+    out = str(tmp_path / 'knn.json')
+    proc = run_tool('tools/knn.py', TINY, trained, '--k', '1', '5', '200',
+                    '--temperature', '0.1', '--out', out, '--cfg-options',
+                    _data(tiny_cifar10))
+    with open(out) as f:
+        res = json.load(f)
+    assert (res['num_train'], res['num_test'], res['num_classes']) == \
+        (16, 10, 10)
+    assert res['dims'] == dict(backbone=512, neck=128)
+    assert flat(res['accuracy']) == pytest.approx(
+        flat(_reference(trained, tiny_cifar10, (1, 5, 200), 0.1)))
+    # the printed table carries the same numbers
+    top1 = res['accuracy']['neck']['200']['top1']
+    assert f'neck         128   200{top1:>9.2f}' in proc.stdout
+    assert 'extracting train features (16 images' in proc.stdout
+
+
+def test_test_subset_and_backbone_only_checkpoint(knn_tool, trained,
+                                                  tiny_cifar10, tmp_path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    full = knn_tool.main([
+        TINY, trained, '--k', '3', '--no-progress', '--cfg-options',
+        _data(tiny_cifar10), 'knn_test_dataloader.dataset.indices=6'
+    ])
+    assert full['num_test'] == 6
+    assert flat(full['accuracy']) == pytest.approx(
+        flat(_reference(trained, tiny_cifar10, (3, ), 0.07, test_indices=6)))
+
+    # mmselfsup's extract_backbone_weights.py layout: backbone keys only
+    state = _load_checkpoint(trained, map_location='cpu')['state_dict']
+    backbone = {
+        k[len('backbone.'):]: v
+        for k, v in state.items() if k.startswith('backbone.')
+    }
+    path = str(tmp_path / 'backbone.pth')
+    torch.save(dict(state_dict=backbone), path)
+    only = knn_tool.main([
+        TINY, path, '--backbone-only', '--k', '3', '--no-progress',
+        '--cfg-options',
+        _data(tiny_cifar10), 'knn_test_dataloader.dataset.indices=6'
+    ])
+    assert list(only['accuracy']) == ['backbone']
+    assert only['accuracy']['backbone'] == full['accuracy']['backbone']
+    with pytest.raises(KeyError, match='pass --backbone-only'):
+        knn_tool.main([TINY, path, '--cfg-options', _data(tiny_cifar10)])
+
+
+def test_bad_input_gives_clear_errors(knn_tool, trained, tiny_cifar10,
+                                      tmp_path):
+    from mmbank.evaluation.checkpoint import CheckpointKeyError
+    from mmbank.utils.upstream_fixes import UnsafeCheckpointError
+    args = ['--no-progress', '--cfg-options', _data(tiny_cifar10)]
+
+    with pytest.raises(FileNotFoundError, match='Checkpoint not found'):
+        knn_tool.main([TINY, str(tmp_path / 'missing.pth'), *args])
+
+    wrong = str(tmp_path / 'wrong.pth')
+    torch.save(dict(state_dict={'backbone.fc.weight': torch.ones(2)}), wrong)
+    with pytest.raises(
+            CheckpointKeyError, match='do not match.*unexpected fc.weight'):
+        knn_tool.main([TINY, wrong, *args])
+
+    from mmengine.runner.checkpoint import _load_checkpoint
+    state = _load_checkpoint(trained, map_location='cpu')['state_dict']
+    state['neck.fc.weight'] = torch.ones(64, 512)  # a 64-d neck
+    resized = str(tmp_path / 'resized.pth')
+    torch.save(dict(state_dict=state), resized)
+    with pytest.raises(CheckpointKeyError, match='do not fit.*neck'):
+        knn_tool.main([TINY, resized, *args])
+
+    crafted = str(tmp_path / 'crafted.pth')
+    with open(crafted, 'wb') as f:
+        pickle.dump(dict(state_dict={}, hook=socket.socket), f)
+    with pytest.raises(UnsafeCheckpointError):
+        knn_tool.main([TINY, crafted, *args])
+
+    with pytest.raises(ValueError, match='test split is empty'):
+        knn_tool.main(
+            [TINY, trained, *args, 'knn_test_dataloader.dataset.indices=0'])
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_give_the_single_process_result(knn_tool, trained,
+                                                      tiny_cifar10, tmp_path):
+    # 7 test images over 2 processes: the sampler pads one, which must be
+    # dropped; gathered features must come back in dataset order
+    options = [
+        '--cfg-options',
+        _data(tiny_cifar10), 'knn_test_dataloader.dataset.indices=7'
+    ]
+    single = knn_tool.main([
+        TINY, trained, '--k', '1', '4', '--no-progress', '--batch-size', '3',
+        *options
+    ])
+    out = str(tmp_path / 'dist.json')
+    run_tool('-m',
+             'torch.distributed.run', '--nproc_per_node', '2', '--master_port',
+             str(_free_port()), 'tools/knn.py', TINY, trained, '--launcher',
+             'pytorch', '--k', '1', '4', '--no-progress', '--batch-size', '3',
+             '--out', out, *options)
+    with open(out) as f:
+        dist = json.load(f)
+    assert dist['num_test'] == 7 and dist['num_train'] == 16
+    assert flat(dist['accuracy']) == pytest.approx(flat(single['accuracy']))

@@ -1,0 +1,270 @@
+"""Weighted kNN evaluation (Wu et al. 2018) of a trained model.
+
+Usage:
+    python tools/knn.py CONFIG CHECKPOINT [--backbone-only]
+        [--k 10 20 100 200] [--temperature 0.07] [--batch-size 256]
+        [--num-workers N] [--chunk-size 1024] [--device cpu|cuda]
+        [--out results.json] [--cfg-options KEY=VALUE ...]
+        [--launcher {none,pytorch,slurm}]
+
+Builds the backbone (+ neck) of CONFIG's model, loads CHECKPOINT (a full
+training checkpoint, or with --backbone-only a backbone-only one),
+extracts features of the train split (the memory) and of the test split
+without augmentation, and reports top-1/top-5 weighted kNN accuracy for
+every k on the pooled backbone feature and, when the model has a neck, the
+L2-normalised neck embedding. T = 0.1 and k = 200 are NPID's protocol.
+
+The splits: ``knn_train_dataloader`` / ``knn_test_dataloader`` of the
+config if it has them, else derived from its training dataset (CIFAR-like
+datasets: the training subset with test_mode=False and the whole test set
+with test_mode=True, no augmentation). Override parts with --cfg-options,
+e.g. ``knn_test_dataloader.dataset.indices=1000``.
+See docs/benchmarks.md.
+
+Multi-process: torchrun --nproc_per_node=N tools/knn.py ... --launcher
+pytorch (gloo on CPU, NCCL on GPU); every process extracts a share of the
+images, rank 0 gathers them and runs the kNN.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmbank  # noqa: E402,F401  (registers components, applies fixes)
+import torch  # noqa: E402
+import torch.distributed as torch_dist  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dist import get_dist_info, init_dist, is_main_process  # noqa
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmbank.evaluation.checkpoint import load_feature_checkpoint  # noqa
+from mmbank.evaluation.eval_dataloaders import eval_dataloader_cfg  # noqa
+from mmbank.evaluation.feature_extraction import (  # noqa: E402
+    build_feature_model, extract_features)
+from mmbank.evaluation.functional import knn_accuracy  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Weighted kNN evaluation of a trained model')
+    parser.add_argument('config', help='training config of the model')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--backbone-only',
+        action='store_true',
+        help='evaluate the backbone feature only (no neck); accepts '
+        'backbone-only checkpoints as well as full ones')
+    parser.add_argument(
+        '--k',
+        nargs='+',
+        type=int,
+        default=[10, 20, 100, 200],
+        help='numbers of neighbours (default: 10 20 100 200)')
+    parser.add_argument(
+        '--temperature',
+        type=float,
+        default=0.07,
+        help='temperature T of the weights exp(sim / T) (default 0.07; '
+        'NPID protocol: 0.1)')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        help='extraction batch size (default: '
+        'the kNN dataloaders\', 256 when derived)')
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        help='dataloader workers (default: '
+        'the kNN dataloaders\', 0 when derived)')
+    parser.add_argument(
+        '--chunk-size',
+        type=int,
+        default=1024,
+        help='test features per chunk of the neighbour search')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help='device of the extraction and search (default: cuda if '
+        'available, else cpu)')
+    parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument(
+        '--no-progress', action='store_true', help='no progress bars')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs, e.g. '
+        'knn_test_dataloader.dataset.indices=1000')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='job launcher')
+    # older torch.distributed.launch passes --local_rank / --local-rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if min(args.k) < 1:
+        parser.error(f'--k must be positive, got {args.k}')
+    if args.temperature <= 0:
+        parser.error(f'--temperature must be positive, got '
+                     f'{args.temperature}')
+    return args
+
+
+def init_distributed(launcher: str) -> None:
+    """Start the process group: NCCL with GPUs, gloo without."""
+    if launcher == 'none':
+        return
+    if torch.cuda.is_available():
+        init_dist(launcher, backend='nccl')
+    elif launcher == 'pytorch':
+        # mmengine's init_dist calls torch.cuda.set_device, which fails on
+        # machines without a GPU
+        torch_dist.init_process_group(backend='gloo')
+    else:
+        raise RuntimeError(f'--launcher {launcher} needs GPUs here; use '
+                           'torchrun with --launcher pytorch on CPU.')
+
+
+def num_classes_of(dataset, *labels) -> int:
+    """Classes from the dataset's metainfo, else the largest label + 1."""
+    classes = getattr(dataset, 'metainfo', {}).get('classes')
+    if classes:
+        return len(classes)
+    return int(max(int(x.max()) for x in labels)) + 1
+
+
+def format_table(results: dict, temperature: float) -> str:
+    """A plain-text table of ``results['accuracy']``."""
+    lines = [
+        f'weighted kNN, T = {temperature:g}: '
+        f'{results["num_train"]} train (memory) / {results["num_test"]} '
+        f'test images, {results["num_classes"]} classes',
+        f'{"feature":<10}{"dim":>6}{"k":>6}{"top-1":>9}{"top-5":>9}',
+    ]
+    for name, per_k in results['accuracy'].items():
+        for k, acc in per_k.items():
+            lines.append(f'{name:<10}{results["dims"][name]:>6}{k:>6}'
+                         f'{acc["top1"]:>9.2f}{acc["top5"]:>9.2f}')
+    return '\n'.join(lines)
+
+
+def run_knn(args) -> dict:
+    """Extract features and evaluate; the results on rank 0, else None."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmselfsup'))
+    init_distributed(args.launcher)
+    rank, world_size = get_dist_info()
+    if args.device is not None:
+        device = torch.device(args.device)
+    elif torch.cuda.is_available():
+        device = torch.device('cuda', torch.cuda.current_device())
+    else:
+        device = torch.device('cpu')
+
+    model = build_feature_model(cfg.model, with_neck=not args.backbone_only)
+    load_feature_checkpoint(model, args.checkpoint, args.backbone_only)
+    model = model.to(device).eval()
+
+    timings = {}
+    feats = {}
+    sizes = {}
+    for split in ('train', 'test'):
+        loader_cfg = eval_dataloader_cfg(cfg, split, 'knn', args.batch_size,
+                                         args.num_workers)
+        try:
+            loader = Runner.build_dataloader(loader_cfg, seed=0)
+        except ValueError as err:
+            # mmengine fails to serialise an empty data list like this
+            if 'need at least one array' not in str(err):
+                raise
+            raise ValueError(
+                f'The kNN {split} split is empty: check its indices / data '
+                'path.') from err
+        sizes[split] = len(loader.dataset)
+        if sizes[split] == 0:
+            raise ValueError(f'The kNN {split} split is empty (dataset of '
+                             'length 0): check its indices / data path.')
+        if is_main_process() and not args.no_progress:
+            print(
+                f'extracting {split} features ({sizes[split]} images, '
+                f'{world_size} process(es))',
+                flush=True)
+        start = time.perf_counter()
+        feats[split] = extract_features(
+            model, loader, progress=not args.no_progress)
+        timings[f'extract_{split}_s'] = time.perf_counter() - start
+        if split == 'train':
+            train_dataset = loader.dataset
+    if rank != 0:
+        return None
+    train, test = feats['train'], feats['test']
+    for name, split in (('train', train), ('test', test)):
+        if split['labels'] is None:
+            raise KeyError(
+                f'The {name} split gives no labels: pack gt_label in its '
+                'pipeline (PackSelfSupInputs algorithm_keys) or use a '
+                'dataset with get_gt_labels().')
+    num_classes = num_classes_of(train_dataset, train['labels'],
+                                 test['labels'])
+    feature_types = ['backbone'
+                     ] + (['neck'] if train['neck'] is not None else [])
+    results = dict(
+        config=args.config,
+        checkpoint=args.checkpoint,
+        temperature=args.temperature,
+        ks=list(args.k),
+        num_train=int(train['labels'].numel()),
+        num_test=int(test['labels'].numel()),
+        num_classes=num_classes,
+        dims={name: int(train[name].shape[1])
+              for name in feature_types},
+        accuracy={})
+    start = time.perf_counter()
+    for name in feature_types:
+        acc = knn_accuracy(
+            train[name],
+            train['labels'],
+            test[name],
+            test['labels'],
+            ks=args.k,
+            temperature=args.temperature,
+            topk=(1, 5),
+            num_classes=num_classes,
+            chunk_size=args.chunk_size,
+            device=device)
+        results['accuracy'][name] = {
+            str(k): dict(top1=v[1], top5=v[5])
+            for k, v in acc.items()
+        }
+    timings['knn_s'] = time.perf_counter() - start
+    results['time'] = timings
+    return results
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    results = run_knn(args)
+    if results is None:
+        return None
+    print(format_table(results, args.temperature), flush=True)
+    if args.out:
+        out_dir = osp.dirname(osp.abspath(args.out))
+        os.makedirs(out_dir, exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+        print(f'results written to {args.out}')
+    return results
+
+
+if __name__ == '__main__':
+    main()
