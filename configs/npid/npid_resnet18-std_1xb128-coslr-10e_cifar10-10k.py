@@ -61,8 +61,12 @@ param_scheduler = [
         begin=0,
         end=max_epochs)
 ]
+# kNN monitor after epochs 5 and 10 (not in runs shorter than 5 epochs)
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=5)
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_interval=5,
+    val_begin=5)
 val_cfg = dict(memory_dataloader=dict(dataset=dict(indices=num_train)))
 
 default_hooks = dict(

@@ -7,7 +7,7 @@
 _base_ = '../../../configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'  # noqa
 
 train_dataloader = dict(batch_size=8, dataset=dict(indices=None))
-train_cfg = dict(max_epochs=1, val_interval=1)
+train_cfg = dict(max_epochs=1, val_interval=1, val_begin=1)
 param_scheduler = []
 val_dataloader = dict(batch_size=4)
 val_cfg = dict(

@@ -5,7 +5,7 @@ _base_ = '../../../configs/npid/npid_resnet18-std_1xb128-coslr-10e_cifar10-10k.p
 
 model = dict(neg_num=8, memory_bank=dict(length=16))
 train_dataloader = dict(batch_size=8, dataset=dict(indices=None))
-train_cfg = dict(max_epochs=1, val_interval=1)
+train_cfg = dict(max_epochs=1, val_interval=1, val_begin=1)
 param_scheduler = []
 val_dataloader = dict(batch_size=4)
 val_cfg = dict(
