@@ -31,9 +31,10 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from mmengine.runner.checkpoint import (
-    CheckpointLoader,  # noqa: E402
-    load_state_dict)
+from mmengine.runner.checkpoint import CheckpointLoader  # noqa: E402
+from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
+
+from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
 
 
 class CheckpointMismatchError(ValueError):
@@ -171,7 +172,9 @@ def main(argv=None):
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'Checkpoint {args.checkpoint} does not '
                                 'exist.')
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    init_cpu_distributed(args.launcher)
+    runner = Runner.from_cfg(cfg)
     load_weights(runner.model, args.checkpoint)
     metrics = runner.test()
     if args.out and runner.rank == 0:

@@ -20,3 +20,33 @@ train_dataloader = dict(
             indices={{_base_.num_train}},
             download=False,
             pipeline={{_base_.train_pipeline}})))
+
+# Monitor during training (every val_interval epochs and after the last):
+# Recall@K and NMI on the unseen classes' test images, as the retrieval
+# config measures them, logged as retrieval/backbone/recall@1, ... (this
+# replaces the CPU protocol's kNN monitor, which would mix in the unseen
+# classes).
+unseen_classes = [5, 6, 7, 8, 9]
+train_cfg = dict(val_interval=5)
+val_dataloader = dict(
+    _delete_=True,
+    batch_size=256,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='ClassSubset',
+        classes=unseen_classes,
+        dataset=dict(
+            type={{_base_.dataset_type}},
+            data_prefix={{_base_.data_root}},
+            test_mode=True,
+            download=False,
+            pipeline=[
+                dict(
+                    type='PackSelfSupInputs',
+                    algorithm_keys=['gt_label', 'sample_idx'])
+            ])))
+val_evaluator = dict(_delete_=True, type='RetrievalMetric', ks=[1, 2, 4, 8])
+val_cfg = dict(_delete_=True, type='ValLoop')
