@@ -168,6 +168,13 @@ def _cifar_entry(images: np.ndarray, labels: List[int], names: List[str],
     }
 
 
+def _shuffled(images: np.ndarray, labels: List[int], names: List[str],
+              rng: np.random.RandomState) -> tuple:
+    order = rng.permutation(len(labels))
+    return (images[order], [labels[i] for i in order],
+            [names[i] for i in order])
+
+
 def write_cifar(splits: Dict[str, tuple],
                 out_dir: str,
                 classes: Sequence[str],
@@ -176,8 +183,10 @@ def write_cifar(splits: Dict[str, tuple],
                 source_note: str = '') -> str:
     """Write CIFAR's pickled layout into ``out_dir`` atomically.
 
-    The train split is shuffled with ``seed`` (the official batches are in
-    random order too), then cut into CIFAR-10's five batches.
+    Both splits are shuffled with ``seed`` (the official batches are in
+    random order too, so the first ``n`` images of either split are a
+    near-balanced subset), then the train split is cut into CIFAR-10's five
+    batches.
 
     Args:
         splits (dict): Output of :func:`read_image_splits`.
@@ -204,11 +213,9 @@ def write_cifar(splits: Dict[str, tuple],
     os.makedirs(out_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{base}.partial-', dir=out_dir)
     try:
-        images, labels, names = splits['train']
-        order = np.random.RandomState(seed).permutation(len(labels))
-        images = images[order]
-        labels = [labels[i] for i in order]
-        names = [names[i] for i in order]
+        rng = np.random.RandomState(seed)
+        images, labels, names = _shuffled(*splits['train'], rng)
+        test_img, test_lab, test_names = _shuffled(*splits['test'], rng)
         files = {}
         if variant == 'cifar10':
             chunks = np.array_split(np.arange(len(labels)), 5)
@@ -217,7 +224,6 @@ def write_cifar(splits: Dict[str, tuple],
                     images[idx], [labels[j] for j in idx],
                     [names[j] for j in idx], f'training batch {i} of 5',
                     'labels')
-            test_img, test_lab, test_names = splits['test']
             files['test_batch'] = _cifar_entry(test_img, test_lab,
                                                test_names,
                                                'testing batch 1 of 1',
@@ -230,7 +236,6 @@ def write_cifar(splits: Dict[str, tuple],
         else:
             files['train'] = _cifar_entry(images, labels, names, 'training',
                                           'fine_labels')
-            test_img, test_lab, test_names = splits['test']
             files['test'] = _cifar_entry(test_img, test_lab, test_names,
                                          'testing', 'fine_labels')
             files['meta'] = {'fine_label_names': list(classes)}
