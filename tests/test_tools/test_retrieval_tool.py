@@ -188,12 +188,17 @@ class TestBadInput:
                 *self.args(cifar_two_per_class,
                            'test_dataloader.dataset.classes=[42]')
             ])
-        # class 5 only, first 10 test images: a single image
+        # a single image of class 5
+        from mmbank.datasets import OfflineCIFAR10
+        labels = OfflineCIFAR10(
+            data_prefix=cifar_two_per_class, test_mode=True,
+            download=False).get_gt_labels().tolist()
+        one = f'test_dataloader.dataset.dataset.indices=[{labels.index(5)}]'
         with pytest.raises(ValueError, match='at least 2'):
             tool.main([
-                STAND_IN, stand_in_checkpoint, *self.args(
-                    cifar_two_per_class, 'test_dataloader.dataset.classes=[5]',
-                    'test_dataloader.dataset.dataset.indices=10')
+                STAND_IN, stand_in_checkpoint,
+                *self.args(cifar_two_per_class,
+                           'test_dataloader.dataset.classes=[5]', one)
             ])
 
     def test_bad_ks(self, tool, stand_in_checkpoint):
