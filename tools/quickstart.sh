@@ -4,13 +4,13 @@
 #   2. prepare CIFAR-10 offline from ../shared/data/cifar10-jpg.tar.gz
 #      (or $CIFAR10_SOURCE) into data/cifar10;
 #   3. train the mmbank method with the CPU protocol (configs/membank/
-#      membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py), with the kNN
+#      membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py), with the kNN
 #      monitor logging accuracy during training;
 #   4. print the weighted-kNN accuracy of the final checkpoint (tools/knn.py).
 # Extra arguments go to tools/train.py (e.g. --cfg-options ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${CONFIG:-configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py}
+CONFIG=${CONFIG:-configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py}
 WORK_DIR=${WORK_DIR:-work_dirs/quickstart}
 SOURCE=${CIFAR10_SOURCE:-../shared/data/cifar10-jpg.tar.gz}
 start=$(date +%s)

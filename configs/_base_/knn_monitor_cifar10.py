@@ -9,7 +9,7 @@
 #   train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=10,
 #                    val_interval=5)
 # To evaluate the memory on a training subset, pass the same `indices`:
-#   val_cfg = dict(memory_dataloader=dict(dataset=dict(indices=10000)))
+#   val_cfg = dict(memory_dataloader=dict(dataset=dict(indices=5000)))
 knn_data_root = 'data/cifar10/'
 # no augmentation: CIFAR images are already 32x32
 knn_pipeline = [

@@ -1,10 +1,10 @@
 # Offline stand-in of the unseen-category protocol (Ye et al., CVPR 2019),
 # CPU-sized (about 6 minutes on 2 CPU cores): the CPU protocol's model and
 # schedule trained on the CIFAR-10 classes 0-4 only (the about 5,000 images
-# of those classes among the first 10,000 training images). Retrieval on
+# of those classes among the first 5,000 training images). Retrieval on
 # the test images of the unseen classes 5-9:
 # configs/benchmarks/retrieval/resnet18-std_retrieval_cifar10-5to9.py.
-_base_ = './membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'
+_base_ = './membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'
 
 seen_classes = [0, 1, 2, 3, 4]
 

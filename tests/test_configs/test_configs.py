@@ -55,11 +55,11 @@ def test_ablations_differ_only_in_their_switches():
         return (views, cons, merge), rest
 
     names = {
-        'vanilla': 'membank-vanilla_resnet18-std_1xb64x1-coslr-10e_cifar10-10k.py',
-        'views': 'membank-views_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py',
-        'consistency': 'membank-consistency_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py',  # noqa
-        'merge': 'membank-merge_resnet18-std_1xb64x1-coslr-10e_cifar10-10k.py',
-        'full': 'membank-full_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py',
+        'vanilla': 'membank-vanilla_resnet18-std_1xb64x1-coslr-10e_cifar10-5k.py',
+        'views': 'membank-views_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py',
+        'consistency': 'membank-consistency_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py',  # noqa
+        'merge': 'membank-merge_resnet18-std_1xb64x1-coslr-10e_cifar10-5k.py',
+        'full': 'membank-full_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py',
     }
     got = {k: switches(v) for k, v in names.items()}
     assert got['vanilla'][0] == (1, False, False)

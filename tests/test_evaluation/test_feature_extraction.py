@@ -14,7 +14,7 @@ from mmbank.evaluation import (FeatureModel, build_feature_model,
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CPU_CONFIG = osp.join(REPO, 'configs', 'membank',
-                      'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py')
+                      'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py')
 
 torch.set_num_threads(1)  # 2 cores, shared
 

@@ -14,7 +14,7 @@ from conftest import REPO, run_tool
 
 LINEAR = osp.join(REPO, 'configs', 'benchmarks', 'linear')
 CPU_LINEAR = osp.join(LINEAR,
-                      'resnet18_linear-1xb256-coslr-10e_cifar10-10k.py')
+                      'resnet18_linear-1xb256-coslr-10e_cifar10-5k.py')
 CIFAR_STEM_LINEAR = osp.join(
     LINEAR, 'resnet18-cifar_linear-1xb256-coslr-100e_cifar10.py')
 MEMBANK = osp.join(REPO, 'configs', 'membank')
@@ -94,7 +94,7 @@ def test_train_two_iterations_then_test(tiny_cifar10, tmp_path):
     ckpt = str(tmp_path / 'membank.pth')
     state = save_membank_checkpoint(
         osp.join(MEMBANK,
-                 'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'),
+                 'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'),
         ckpt)
     work = str(tmp_path / 'linear')
     data = [
@@ -161,7 +161,7 @@ class TestToolsTestBadInput:
         ckpt = str(tmp_path / 'membank.pth')
         save_membank_checkpoint(
             osp.join(MEMBANK,
-                     'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'),
+                     'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'),
             ckpt)
         with pytest.raises(
                 tool.CheckpointMismatchError,

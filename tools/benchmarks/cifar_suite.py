@@ -31,13 +31,13 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-ABL = 'configs/ablations/membank-{}_resnet18-std_1xb64x{}-coslr-10e_cifar10-10k.py'
+ABL = 'configs/ablations/membank-{}_resnet18-std_1xb64x{}-coslr-10e_cifar10-5k.py'
 RUNS = {
     # name: (config, epochs, views, seeded over --seeds)
-    'npid': ('configs/npid/npid_resnet18-std_1xb128-coslr-10e_cifar10-10k.py',
+    'npid': ('configs/npid/npid_resnet18-std_1xb128-coslr-10e_cifar10-5k.py',
              10, 1, True),
     'npid-2x': (
-        'configs/npid/npid_resnet18-std_1xb128-coslr-20e_cifar10-10k.py', 20,
+        'configs/npid/npid_resnet18-std_1xb128-coslr-20e_cifar10-5k.py', 20,
         1, False),
     'vanilla': (ABL.format('vanilla', 1), 10, 1, False),
     'views': (ABL.format('views', 2), 10, 2, False),

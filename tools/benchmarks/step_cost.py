@@ -41,7 +41,7 @@ from mmselfsup.structures import SelfSupDataSample  # noqa: E402
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMBANK_CFG = osp.join(
     REPO, 'configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_'
-    'cifar10-10k.py')
+    'cifar10-5k.py')
 
 
 def _samples(idx):

@@ -1,7 +1,7 @@
 # A tiny, deterministic run of the mmbank method for tests: identity views
 # (no random augmentation), 8 samples x 2 views per batch, full softmax,
 # consistency and merging after every epoch.
-_base_ = '../../../configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'  # noqa
+_base_ = '../../../configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'  # noqa
 
 train_dataloader = dict(
     batch_size=8,

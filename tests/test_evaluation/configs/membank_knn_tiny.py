@@ -4,7 +4,7 @@
 #   --cfg-options train_dataloader.dataset.data_prefix=DIR
 #       val_dataloader.dataset.data_prefix=DIR
 #       val_cfg.memory_dataloader.dataset.data_prefix=DIR
-_base_ = '../../../configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py'  # noqa
+_base_ = '../../../configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'  # noqa
 
 train_dataloader = dict(batch_size=8, dataset=dict(indices=None))
 train_cfg = dict(max_epochs=1, val_interval=1, val_begin=1)

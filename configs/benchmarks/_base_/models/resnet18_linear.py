@@ -1,6 +1,6 @@
 # Linear classifier on the frozen pooled features of a ResNet-18 with the
 # standard stem (7x7 stride-2 conv + max-pool), as trained by the CPU
-# protocol configs/membank/membank_resnet18-std_*_cifar10-10k.py.
+# protocol configs/membank/membank_resnet18-std_*_cifar10-5k.py.
 # frozen_stages=4 freezes the stem and all four stages and keeps their
 # BatchNorm layers in eval mode; only the head trains. Set the checkpoint
 # with --cfg-options model.backbone.init_cfg.checkpoint=CKPT.
@@ -20,7 +20,7 @@ model = dict(
         init_cfg=dict(
             type='Pretrained',
             checkpoint='work_dirs/'
-            'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k/epoch_10.pth',
+            'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k/epoch_10.pth',
             prefix='backbone.')),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(

@@ -1,6 +1,6 @@
 # mmselfsup's NPID (Wu et al. 2018) on the CPU protocol of
-# configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-10k.py:
-# the same 10,000 training images, ResNet-18 (standard stem) + 128-d
+# configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py:
+# the same 5,000 training images, ResNet-18 (standard stem) + 128-d
 # LinearNeck, augmentation, SGD lr 0.03 with cosine decay over 10 epochs and
 # kNN monitor (k = 200, T = 0.1 every 5 epochs), so the two compare.
 # NPID's own settings: one view per sample, batch 128, mmselfsup's
@@ -12,7 +12,7 @@ _base_ = [
     '../_base_/knn_monitor_cifar10.py',
 ]
 
-num_train = 10000
+num_train = 5000
 max_epochs = 10
 
 model = dict(

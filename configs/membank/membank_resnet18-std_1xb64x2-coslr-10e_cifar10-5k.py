@@ -1,5 +1,5 @@
 # CPU-sized CIFAR-10 protocol (about 10 minutes on 2 CPU cores): ResNet-18
-# with the standard stem, the first 10,000 training images (class-balanced
+# with the standard stem, the first 5,000 training images (class-balanced
 # to within a few percent: the prepared train set is shuffled), 64 samples x
 # 2 views per batch, 10 epochs, cosine lr. The README's quick start runs it.
 _base_ = [
@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/knn_monitor_cifar10.py',
 ]
 
-num_train = 10000
+num_train = 5000
 max_epochs = 10
 
 model = dict(
@@ -28,9 +28,9 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True,
          begin=0, end=max_epochs)
 ]
-# kNN monitor (k = 200, T = 0.1) after epochs 5 and 10: the same 10k train
-# images as memory, the full 10k test set as queries (20k images to embed:
-# about a minute each time on 2 cores). val_begin=5 also keeps shorter runs
+# kNN monitor (k = 200, T = 0.1) after epochs 5 and 10: the same 5k train
+# images as memory, the full 10k test set as queries (15k images to embed:
+# under a minute each time on 2 cores). val_begin=5 also keeps shorter runs
 # (mmengine validates after the last epoch) from paying for it.
 train_cfg = dict(
     type='EpochBasedTrainLoop',
