@@ -33,17 +33,18 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ABL = 'configs/ablations/membank-{}_resnet18-std_1xb64x{}-coslr-10e_cifar10-5k.py'
 RUNS = {
-    # name: (config, epochs, views, seeded over --seeds)
+    # name: (config, epochs, views, seeded over --seeds); run in this order,
+    # all names for the first seed, then the seeded ones for the others
     'npid': ('configs/npid/npid_resnet18-std_1xb128-coslr-10e_cifar10-5k.py',
              10, 1, True),
-    'npid-2x': (
-        'configs/npid/npid_resnet18-std_1xb128-coslr-20e_cifar10-5k.py', 20,
-        1, False),
+    'full': (ABL.format('full', 2), 10, 2, True),
     'vanilla': (ABL.format('vanilla', 1), 10, 1, False),
     'views': (ABL.format('views', 2), 10, 2, False),
     'consistency': (ABL.format('consistency', 2), 10, 2, False),
     'merge': (ABL.format('merge', 1), 10, 1, False),
-    'full': (ABL.format('full', 2), 10, 2, True),
+    'npid-2x': (
+        'configs/npid/npid_resnet18-std_1xb128-coslr-20e_cifar10-5k.py', 20,
+        1, False),
 }
 LABELS = {
     'npid': "mmselfsup's NPID",
@@ -197,9 +198,10 @@ def main(argv=None) -> int:
     args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(args.work_dir, exist_ok=True)
     results = []
-    for name in args.only or list(RUNS):
-        seeds = args.seeds if RUNS[name][3] else args.seeds[:1]
-        for seed in seeds:
+    for i, seed in enumerate(args.seeds):
+        for name in args.only or list(RUNS):
+            if i > 0 and not RUNS[name][3]:
+                continue
             print(f'== {name} seed {seed}', flush=True)
             results.append(one_run(name, seed, args))
             report(results, args)
