@@ -22,6 +22,7 @@ Usage:
         [--seeds 0 1] [--only npid full ...] [--val-interval 2]
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
@@ -136,7 +137,20 @@ def fmt(values):
             f'{statistics.stdev(values):.2f} (n={len(values)})')
 
 
-def report(results, args):
+def finished_runs(work_dir):
+    """Every finished run of the work directory (from earlier invocations
+    too), in the order of RUNS then seed."""
+    found = []
+    for name in RUNS:
+        for path in sorted(glob.glob(osp.join(work_dir, f'{name}_seed*',
+                                              'done.json'))):
+            with open(path) as f:
+                found.append(json.load(f))
+    return found
+
+
+def report(args):
+    results = finished_runs(args.work_dir)
     lines = [
         '| method | backbone | epochs | views | kNN top-1, backbone | '
         'kNN top-1, embedding | train time (min) | config |',
@@ -194,17 +208,22 @@ def main(argv=None) -> int:
                         help='run these only (default: all)')
     parser.add_argument('--val-interval', type=int, default=2,
                         help='epochs between kNN-monitor points')
+    parser.add_argument('--report-only', action='store_true',
+                        help='only rebuild the table and plot from the '
+                        'finished runs')
     args = parser.parse_args(argv)
     args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(args.work_dir, exist_ok=True)
-    results = []
+    if args.report_only:
+        report(args)
+        return 0
     for i, seed in enumerate(args.seeds):
         for name in args.only or list(RUNS):
             if i > 0 and not RUNS[name][3]:
                 continue
             print(f'== {name} seed {seed}', flush=True)
-            results.append(one_run(name, seed, args))
-            report(results, args)
+            one_run(name, seed, args)
+            report(args)
     return 0
 
 
