@@ -157,6 +157,15 @@ def build_config(args) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = None  # loaded (and checked) by load_weights
     cfg.resume = False
+    # mmengine's log processor resolves window_size='global' through
+    # runner.iter, which builds the train loop, and so loads the training
+    # set, even in a test-only run; a test run has no training window
+    log_cfg = cfg.get('log_processor', None)
+    if log_cfg is not None and log_cfg.get('custom_cfg'):
+        log_cfg.custom_cfg = [
+            c for c in log_cfg.custom_cfg
+            if c.get('window_size') != 'global'
+        ]
     if args.launcher != 'none' and not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
         cfg.env_cfg.dist_cfg.backend = 'gloo'

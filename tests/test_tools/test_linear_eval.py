@@ -140,6 +140,8 @@ def test_missing_pretrained_checkpoint_fails_training(tiny_cifar10, tmp_path):
         '--cfg-options',
         'model.backbone.init_cfg.checkpoint=/no/such.pth',
         f'train_dataloader.dataset.data_prefix={tiny_cifar10}',
+        f'val_dataloader.dataset.data_prefix={tiny_cifar10}',
+        f'test_dataloader.dataset.data_prefix={tiny_cifar10}',
         check=False)
     assert proc.returncode != 0
     assert '/no/such.pth' in proc.stderr
