@@ -36,7 +36,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 import torch  # noqa: E402
-import torch.distributed as torch_dist  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dist import get_dist_info, init_dist, is_main_process  # noqa
 from mmengine.registry import init_default_scope  # noqa: E402
@@ -47,6 +46,7 @@ from mmbank.evaluation.eval_dataloaders import eval_dataloader_cfg  # noqa
 from mmbank.evaluation.feature_extraction import (  # noqa: E402
     build_feature_model, extract_features)
 from mmbank.evaluation.functional import knn_accuracy  # noqa: E402
+from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -120,17 +120,9 @@ def parse_args(argv=None):
 
 def init_distributed(launcher: str) -> None:
     """Start the process group: NCCL with GPUs, gloo without."""
-    if launcher == 'none':
+    if launcher == 'none' or init_cpu_distributed(launcher):
         return
-    if torch.cuda.is_available():
-        init_dist(launcher, backend='nccl')
-    elif launcher == 'pytorch':
-        # mmengine's init_dist calls torch.cuda.set_device, which fails on
-        # machines without a GPU
-        torch_dist.init_process_group(backend='gloo')
-    else:
-        raise RuntimeError(f'--launcher {launcher} needs GPUs here; use '
-                           'torchrun with --launcher pytorch on CPU.')
+    init_dist(launcher, backend='nccl')
 
 
 def num_classes_of(dataset, *labels) -> int:
