@@ -34,7 +34,8 @@ from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import CheckpointLoader  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 
-from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
+from mmbank.utils.upstream_fixes import (  # noqa: E402
+    init_cpu_distributed, use_cpu_distributed_config)
 
 
 class CheckpointMismatchError(ValueError):
@@ -166,13 +167,7 @@ def build_config(args) -> Config:
             c for c in log_cfg.custom_cfg
             if c.get('window_size') != 'global'
         ]
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg.backend = 'gloo'
-        wrapper_cfg = cfg.get('model_wrapper_cfg', None) or dict(
-            type='MMDistributedDataParallel', broadcast_buffers=False)
-        wrapper_cfg['device_ids'] = None
-        cfg.model_wrapper_cfg = wrapper_cfg
+    use_cpu_distributed_config(cfg, args.launcher)
     return cfg
 
 

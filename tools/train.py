@@ -16,11 +16,11 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmbank  # noqa: E402,F401  (registers components, applies fixes)
-import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
+from mmbank.utils.upstream_fixes import (  # noqa: E402
+    init_cpu_distributed, use_cpu_distributed_config)
 
 
 def parse_args(argv=None):
@@ -80,14 +80,7 @@ def build_config(args) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        # CPU-only distributed training: gloo, and DDP without device ids
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg.backend = 'gloo'
-        wrapper_cfg = cfg.get('model_wrapper_cfg', None) or dict(
-            type='MMDistributedDataParallel', broadcast_buffers=False)
-        wrapper_cfg['device_ids'] = None
-        cfg.model_wrapper_cfg = wrapper_cfg
+    use_cpu_distributed_config(cfg, args.launcher)
     return cfg
 
 

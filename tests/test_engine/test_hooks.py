@@ -61,3 +61,27 @@ def test_to_channels_last_converts_nested_4d_tensors_only():
     assert torch.equal(out['inputs'][0], data['inputs'][0])
     assert out['other'] is data['other']
     assert ChannelsLastHook.priority == 'VERY_HIGH'
+
+
+def test_merge_hook_reads_training_labels_only_where_they_fit():
+    class Labelled:
+        def __init__(self, labels):
+            self.labels = labels
+
+        def get_gt_labels(self):
+            return self.labels
+
+    class Runner:
+        def __init__(self, dataset):
+            self.train_dataloader = type('Loader', (), {})()
+            self.train_dataloader.dataset = dataset
+
+    labels = HardNegativeMergeHook.training_labels(
+        Runner(Labelled([1, 0, 2])), 3)
+    assert labels.tolist() == [1, 0, 2]
+    # another length than the bank, unlabelled (-1) or no labels at all
+    assert HardNegativeMergeHook.training_labels(
+        Runner(Labelled([1, 0])), 3) is None
+    assert HardNegativeMergeHook.training_labels(
+        Runner(Labelled([-1, -1, -1])), 3) is None
+    assert HardNegativeMergeHook.training_labels(Runner(object()), 3) is None

@@ -24,6 +24,40 @@ def test_bank_init_update_and_sizes():
     assert bank.group_sizes().tolist() == [3, 3, 3, 1]
 
 
+def test_bank_fills_rows_on_their_first_update_then_mixes():
+    bank = InstanceMemoryBank(num_samples=3, feat_dim=2, momentum=0.5,
+                              fill_on_first_update=True)
+    assert bank.updated.tolist() == [False, False, False]
+    bank.feats.copy_(torch.tensor([[1.0, 0], [1.0, 0], [1.0, 0]]))
+    # first update of row 1: the views' mean (0, 2) normalised, no mixing
+    bank.update(torch.tensor([1]), torch.tensor([[[0.0, 1.0]],
+                                                 [[0.0, 3.0]]]))
+    assert torch.allclose(bank.feats[1], torch.tensor([0.0, 1.0]))
+    assert bank.updated.tolist() == [False, True, False]
+    # second update of row 1 and first of row 0 in one batch
+    bank.update(torch.tensor([1, 0]), torch.tensor([[1.0, 0.0],
+                                                    [0.0, -1.0]]))
+    assert torch.allclose(bank.feats[1], F.normalize(
+        torch.tensor([0.5, 0.5]), dim=0))
+    assert torch.allclose(bank.feats[0], torch.tensor([0.0, -1.0]))
+    assert torch.equal(bank.feats[2], torch.tensor([1.0, 0.0]))
+    # the flags are state: saved, restored, and cleared by reset
+    restored = InstanceMemoryBank(None, feat_dim=2,
+                                  fill_on_first_update=True)
+    restored.load_state_dict(bank.state_dict())
+    assert restored.updated.tolist() == [True, True, False]
+    restored.reset(3)
+    assert not restored.updated.any()
+
+
+def test_bank_loads_checkpoints_without_update_flags_as_updated():
+    old = InstanceMemoryBank(4, feat_dim=2).state_dict()
+    del old['updated']
+    bank = InstanceMemoryBank(None, feat_dim=2, fill_on_first_update=True)
+    bank.load_state_dict(old)
+    assert bank.updated.tolist() == [True] * 4
+
+
 def test_bank_rejects_bad_arguments_and_adopts_checkpoint_length():
     with pytest.raises(ValueError, match='momentum'):
         InstanceMemoryBank(4, momentum=1.0)

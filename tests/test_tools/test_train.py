@@ -54,6 +54,7 @@ def test_membank_resume_ends_like_an_uninterrupted_run(
                     '--cfg-options', _data(tiny_cifar10))
     log = proc.stdout + proc.stderr
     assert 'Hard negative merge after epoch 2' in log
+    assert 'Merged pairs of the same class: ' in log  # CIFAR has labels
     a = _load(osp.join(straight, 'epoch_2.pth'))['state_dict']
     b = _load(osp.join(split, 'epoch_2.pth'))['state_dict']
     assert a.keys() == b.keys()

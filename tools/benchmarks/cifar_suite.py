@@ -67,27 +67,37 @@ def run(cmd, log_path):
 
 
 def scalars(work_dir):
-    """Per-epoch training time and kNN-monitor curve from mmengine's
-    vis_data/scalars.json."""
+    """Logged iteration times per epoch, the kNN-monitor curve and the
+    iterations per epoch, from mmengine's vis_data/scalars.json."""
     found = []
     for root, _, files in os.walk(work_dir):
         if 'scalars.json' in files:
             found.append(osp.join(root, 'scalars.json'))
-    iter_time, curve = {}, {}
+    iter_time, curve, last_iter = {}, {}, {}
     for path in sorted(found):
         with open(path) as f:
             for line in f:
                 rec = json.loads(line)
                 if 'loss' in rec and 'time' in rec:
                     iter_time.setdefault(rec['epoch'], []).append(rec['time'])
+                    last_iter[rec['epoch']] = rec['iter']
                 for key, value in rec.items():
                     if key.startswith('knn/') and 'top1' in key:
                         curve.setdefault(key, {})[rec['step']] = value
-    return iter_time, curve
+    epochs = sorted(last_iter)
+    # the logger writes every few iterations: per-epoch counts from the
+    # last logged iteration of consecutive epochs (the last of the first)
+    steps = [b - a for a, b in zip([0] + [last_iter[e] for e in epochs],
+                                   [last_iter[e] for e in epochs])]
+    iters_per_epoch = max(steps) if steps else None
+    return iter_time, curve, iters_per_epoch
 
 
-def one_run(name, seed, args):
-    config, epochs, views, _ = RUNS[name]
+def one_run(name, seed, args, spec=None, options=()):
+    """Train one run (``spec = (config, epochs, views)``, default
+    ``RUNS[name]``) with extra ``--cfg-options``, then kNN-evaluate it;
+    skipped when its ``done.json`` exists."""
+    config, epochs, views = spec or RUNS[name][:3]
     tag = f'{name}_seed{seed}'
     work = osp.join(args.work_dir, tag)
     done = osp.join(work, 'done.json')
@@ -98,7 +108,8 @@ def one_run(name, seed, args):
     start = time.time()
     run([
         'tools/train.py', config, '--work-dir', work, '--cfg-options',
-        f'randomness.seed={seed}', f'train_cfg.val_interval={args.val_interval}'
+        f'randomness.seed={seed}',
+        f'train_cfg.val_interval={args.val_interval}', *options
     ], osp.join(work, 'train.out'))
     train_seconds = time.time() - start
     with open(osp.join(work, 'last_checkpoint')) as f:
@@ -109,13 +120,15 @@ def one_run(name, seed, args):
     ], osp.join(work, 'knn.out'))
     with open(osp.join(work, 'knn.json')) as f:
         knn = json.load(f)
-    iter_time, curve = scalars(work)
+    iter_time, curve, iters_per_epoch = scalars(work)
     # the logger records a time every logger interval: scale to the epoch
     per_epoch = [statistics.mean(t) for t in iter_time.values()]
     result = dict(
         name=name, seed=seed, config=config, epochs=epochs, views=views,
-        knn=knn, curve=curve, train_seconds=train_seconds,
-        mean_iter_seconds=statistics.mean(per_epoch) if per_epoch else None)
+        options=list(options), knn=knn, curve=curve,
+        train_seconds=train_seconds,
+        mean_iter_seconds=statistics.mean(per_epoch) if per_epoch else None,
+        iters_per_epoch=iters_per_epoch)
     with open(done, 'w') as f:
         json.dump(result, f, indent=2)
     return result
@@ -149,23 +162,41 @@ def finished_runs(work_dir):
     return found
 
 
+def epoch_seconds(result, work_dir):
+    """Training time per epoch: the mean logged iteration time (forward,
+    backward, step, data) times the iterations per epoch; no kNN monitor,
+    no checkpointing."""
+    per_epoch = result.get('iters_per_epoch')
+    if per_epoch is None:  # runs recorded before the field existed
+        tag = f"{result['name']}_seed{result['seed']}"
+        per_epoch = scalars(osp.join(work_dir, tag))[2]
+    if per_epoch is None or result.get('mean_iter_seconds') is None:
+        return None
+    return result['mean_iter_seconds'] * per_epoch
+
+
 def report(args):
     results = finished_runs(args.work_dir)
     lines = [
         '| method | backbone | epochs | views | kNN top-1, backbone | '
-        'kNN top-1, embedding | train time (min) | config |',
-        '|---|---|---|---|---|---|---|---|'
+        'kNN top-1, embedding | time per epoch (s) | wall time (min) | '
+        'config |',
+        '|---|---|---|---|---|---|---|---|---|'
     ]
     for name in RUNS:
         rs = [r for r in results if r['name'] == name]
         if not rs:
             continue
         minutes = statistics.mean(r['train_seconds'] for r in rs) / 60
+        per_epoch = [epoch_seconds(r, args.work_dir) for r in rs]
+        per_epoch = [t for t in per_epoch if t is not None]
+        per_epoch = f'{statistics.mean(per_epoch):.0f}' if per_epoch \
+            else 'n/a'
         lines.append(
             f"| {LABELS[name]} | ResNet-18 (std stem) | {rs[0]['epochs']} | "
             f"{rs[0]['views']} | {fmt([top1(r, 'backbone') for r in rs])} | "
-            f"{fmt([top1(r, 'neck') for r in rs])} | {minutes:.1f} | "
-            f"[config]({rs[0]['config']}) |")
+            f"{fmt([top1(r, 'neck') for r in rs])} | {per_epoch} | "
+            f"{minutes:.1f} | [config]({rs[0]['config']}) |")
     table = '\n'.join(lines)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table + '\n')

@@ -9,7 +9,7 @@ from mmengine.runner import BaseLoop
 from mmselfsup.registry import HOOKS
 from ...models.memories import InstanceMemoryBank
 from ...models.utils import (group_mean_rows, merge_nearest_groups,
-                             nearest_other_group)
+                             nearest_other_group, same_class_pair_fraction)
 from .memory_bank_check_hook import find_modules
 
 
@@ -48,6 +48,10 @@ class HardNegativeMergeHook(Hook):
             normalised mean. Defaults to False.
         chunk_size (int): Side of the similarity tiles; the search's extra
             memory is about ``2 * chunk_size ** 2`` floats. Defaults to 4096.
+        log_class_purity (bool): When the training set has labels
+            (``get_gt_labels()``), also log how often merged samples share a
+            class, against chance. A diagnostic only: labels never reach the
+            merge. Defaults to True.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves the epoch
@@ -61,7 +65,8 @@ class HardNegativeMergeHook(Hook):
                  min_similarity: float = 0.5,
                  mutual: bool = True,
                  average_rows: bool = False,
-                 chunk_size: int = 4096) -> None:
+                 chunk_size: int = 4096,
+                 log_class_purity: bool = True) -> None:
         problems = []
         if not isinstance(start_epoch, int) or start_epoch < 1:
             problems.append(f'start_epoch must be an int >= 1, got '
@@ -95,6 +100,7 @@ class HardNegativeMergeHook(Hook):
         self.mutual = mutual
         self.average_rows = average_rows
         self.chunk_size = chunk_size
+        self.log_class_purity = log_class_purity
 
     def _last_epoch(self, max_epochs: int) -> int:
         return self.end_epoch if self.end_epoch is not None else max_epochs
@@ -162,6 +168,21 @@ class HardNegativeMergeHook(Hook):
             largest=int(counts.max()),
             seconds=time.perf_counter() - start)
 
+    @staticmethod
+    def training_labels(runner, num_samples: int) -> Optional[torch.Tensor]:
+        """``(N,)`` labels of the training set, or None where it has none
+        (or not one per bank row)."""
+        dataset = getattr(runner.train_dataloader, 'dataset', None)
+        if not hasattr(dataset, 'get_gt_labels'):
+            return None
+        try:
+            labels = torch.as_tensor(dataset.get_gt_labels()).long()
+        except Exception:  # unlabelled sets can raise here
+            return None
+        if labels.shape != (num_samples, ) or bool((labels < 0).any()):
+            return None
+        return labels
+
     def after_train_epoch(self, runner) -> None:
         epoch = runner.epoch + 1
         ratio = self.target_ratio(epoch, runner.max_epochs)
@@ -169,8 +190,16 @@ class HardNegativeMergeHook(Hook):
             return
         for i, bank in enumerate(find_modules(runner, InstanceMemoryBank)):
             stats = self.merge(bank, ratio)
+            purity = ''
+            labels = self.training_labels(runner, bank.num_samples) \
+                if self.log_class_purity and stats['groups'] else None
+            if labels is not None:
+                same, chance = same_class_pair_fraction(bank.group_ids, labels)
+                purity = (f' Merged pairs of the same class: {same:.1%} '
+                          f'(chance {chance:.1%}).')
             runner.logger.info(
                 f'Hard negative merge after epoch {epoch} (bank {i}): '
                 f'{stats["merged"]} of {bank.num_samples} samples in '
                 f'{stats["groups"]} groups (target {ratio:.1%}), largest '
-                f'group {stats["largest"]}, {stats["seconds"]:.2f} s.')
+                f'group {stats["largest"]}, {stats["seconds"]:.2f} s.'
+                f'{purity}')
