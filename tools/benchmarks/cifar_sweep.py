@@ -9,7 +9,12 @@ figures (``sweep.json``) are rewritten after each.
 
 Usage:
     python tools/benchmarks/cifar_sweep.py [--work-dir work_dirs/cifar_sweep]
-        [--seed 0] [--only lr-0.12 npid-lr-0.12 ...] [--report-only]
+        [--seed 0] [--only full-lr-0.01 npid-lr-0.01 ...] [--report-only]
+
+The references (``*-lr-0.03``) were the suite's seed-0 runs of the protocol
+as it stood before the sweep (lr 0.03, trained with the kNN monitor): their
+records were copied in (``copied_from`` in their ``done.json``); running
+them here trains them without the monitor.
 """
 import argparse
 import glob
@@ -30,27 +35,35 @@ MERGE = 'custom_hooks.3.'  # the HardNegativeMergeHook of the full config
 LR = 'optim_wrapper.optimizer.lr='
 FILL = 'model.head.memory_bank.fill_on_first_update=True'
 
-# name: (suite run it varies, cfg-options, what it tests)
+def variant(spec, lr, extra=(), what='', reference=None):
+    """A run of ``spec`` at learning rate ``lr`` (named explicitly, so a
+    variant means the same whatever the config's default) plus ``extra``
+    cfg-options; ``reference`` names the variant it is compared with."""
+    return dict(spec=spec, options=[LR + str(lr), *extra], what=what,
+                reference=reference)
+
+
+# in table order; the references are the suite's seed-0 runs of the
+# protocol as it stood before this sweep (lr 0.03)
 VARIANTS = {
-    'full-lambda-0.1': (FULL, [CONS + 'loss_weight=0.1'],
-                        'consistency weight 1 -> 0.1'),
-    'full-detach': (FULL, [CONS + 'detach_target=True'],
-                    'consistency target side detached'),
-    'full-lr-0.12': (FULL, [LR + '0.12'], 'lr 0.03 -> 0.12'),
-    'full-lr-0.01': (FULL, [LR + '0.01'], 'lr 0.03 -> 0.01'),
-    'full-momentum-0': (FULL, ['model.head.memory_bank.momentum=0.0'],
-                        'bank momentum 0.5 -> 0 (rows replaced)'),
-    'npid-lr-0.12': (NPID, [LR + '0.12'], 'lr 0.03 -> 0.12'),
-    'vanilla-lr-0.12': (VANILLA, [LR + '0.12'], 'lr 0.03 -> 0.12'),
-    'views-lr-0.12': (VIEWS, [LR + '0.12'], 'lr 0.03 -> 0.12'),
-    'full-merge-late': (FULL, [MERGE + 'start_epoch=8',
-                               MERGE + 'min_similarity=0.9'],
-                        'merging from epoch 8 with a 0.9 similarity floor'),
-    'vanilla-fill': (VANILLA, [FILL], 'bank rows filled on first update'),
-    'full-fill': (FULL, [FILL], 'bank rows filled on first update'),
-    'full-cons-T-0.5': (FULL, [CONS + 'temperature=0.5'],
-                        'consistency temperature 0.1 -> 0.5'),
+    'npid-lr-0.03': variant(NPID, 0.03, what='reference (lr 0.03)'),
+    'npid-lr-0.01': variant(NPID, 0.01, what='lr 0.01',
+                            reference='npid-lr-0.03'),
+    'full-lr-0.03': variant(FULL, 0.03, what='reference (lr 0.03)'),
+    'full-lr-0.12': variant(FULL, 0.12, what='lr 0.12',
+                            reference='full-lr-0.03'),
+    'full-lr-0.01': variant(FULL, 0.01, what='lr 0.01',
+                            reference='full-lr-0.03'),
+    'full-lr-0.003': variant(FULL, 0.003, what='lr 0.003',
+                             reference='full-lr-0.03'),
+    'full-lambda-0.1': variant(FULL, 0.03, [CONS + 'loss_weight=0.1'],
+                               'consistency weight 1 -> 0.1',
+                               'full-lr-0.03'),
+    'full-fill': variant(FULL, 0.03, [FILL],
+                         'bank rows filled on their first update',
+                         'full-lr-0.03'),
 }
+
 
 
 def finished(work_dir):
@@ -62,28 +75,30 @@ def finished(work_dir):
     return found
 
 
-def report(work_dir, baselines):
-    """Table of every finished variant against the suite's run it varies
-    (``baselines``: the suite's results.json, seed 0)."""
+def report(work_dir):
+    """Table of every finished variant against its reference."""
     results = finished(work_dir)
     lines = [
-        '| variant | changes | of | kNN top-1, backbone | '
-        'kNN top-1, embedding | vs. suite run (backbone / embedding) |',
+        '| variant | suite config | change | kNN top-1, backbone | '
+        'kNN top-1, embedding | vs. reference (backbone / embedding) |',
         '|---|---|---|---|---|---|'
     ]
-    for name, (spec, _, what) in VARIANTS.items():
+    for name, v in VARIANTS.items():
         r = results.get(name)
         if r is None:
             continue
-        base_name = next(n for n, v in RUNS.items() if v[0] == spec[0])
-        base = baselines.get(base_name)
         b, e = top1(r, 'backbone'), top1(r, 'neck')
-        delta = 'n/a'
-        if base is not None:
-            delta = (f"{b - top1(base, 'backbone'):+.2f} / "
-                     f"{e - top1(base, 'neck'):+.2f}")
-        lines.append(f'| {name} | {what} | {base_name} | {b:.2f} | {e:.2f} '
-                     f'| {delta} |')
+        ref = results.get(v['reference']) if v['reference'] else None
+        delta = ''
+        if ref is not None:
+            delta = (f"{b - top1(ref, 'backbone'):+.2f} / "
+                     f"{e - top1(ref, 'neck'):+.2f} ({v['reference']})")
+        config = next(n for n, run in RUNS.items() if run[0] == v['spec'][0])
+        what = v['what']
+        if r.get('copied_from'):  # a suite run recorded before the sweep
+            what += ', the suite\'s run'
+        lines.append(f"| {name} | [{config}]({v['spec'][0]}) | {what} "
+                     f'| {b:.2f} | {e:.2f} | {delta} |')
     table = '\n'.join(lines)
     with open(osp.join(work_dir, 'sweep.md'), 'w') as f:
         f.write(table + '\n')
@@ -92,19 +107,9 @@ def report(work_dir, baselines):
     print(table, flush=True)
 
 
-def suite_baselines(suite_dir, seed):
-    path = osp.join(suite_dir, 'results.json')
-    if not osp.exists(path):
-        return {}
-    with open(path) as f:
-        return {r['name']: r for r in json.load(f) if r['seed'] == seed}
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/cifar_sweep')
-    parser.add_argument('--suite-dir', default='work_dirs/cifar_suite',
-                        help='the suite whose runs the variants change')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--only', nargs='+', choices=list(VARIANTS))
     parser.add_argument('--report-only', action='store_true')
@@ -113,15 +118,14 @@ def main(argv=None) -> int:
     os.makedirs(args.work_dir, exist_ok=True)
     # no kNN monitor: the final tools/knn.py figure is what is compared
     args.val_interval = 1
-    baselines = suite_baselines(args.suite_dir, args.seed)
     if not args.report_only:
         for name in args.only or list(VARIANTS):
-            spec, options, _ = VARIANTS[name]
+            v = VARIANTS[name]
             print(f'== {name}', flush=True)
-            one_run(name, args.seed, args, spec,
-                    ['train_cfg.val_begin=1000', *options])
-            report(args.work_dir, baselines)
-    report(args.work_dir, baselines)
+            one_run(name, args.seed, args, v['spec'],
+                    ['train_cfg.val_begin=1000', *v['options']])
+            report(args.work_dir)
+    report(args.work_dir)
     return 0
 
 
