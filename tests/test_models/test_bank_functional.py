@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmbank.models.utils import (group_mean_rows, merge_nearest_groups,
+from mmbank.models.utils import (argmax_in_blocks, best_block_per_row,
+                                 group_mean_rows, merge_nearest_groups,
                                  instance_nll, momentum_update,
                                  nearest_other_group, pairwise_kl,
                                  positive_mask, same_class_pair_fraction)
@@ -118,6 +119,31 @@ def test_nearest_other_group_matches_brute_force_and_skips_own_group():
     assert torch.equal(got_idx, want_idx)
     assert torch.allclose(got_sim, want_sim)
     assert got_idx[3] != 5 and got_idx[5] != 3
+
+
+def test_nearest_other_group_passes_compose_and_stop_early():
+    torch.manual_seed(1)
+    feats = F.normalize(torch.randn(23, 4), dim=1)
+    groups = torch.arange(23)
+    groups[[7, 15]] = 7
+    sim = feats @ feats.T
+    sim[groups[:, None] == groups[None, :]] = float('-inf')
+    want_sim, want_idx = sim.max(dim=1)
+    best, block = best_block_per_row(feats, groups, 6)
+    assert torch.allclose(best, want_sim)
+    assert torch.equal(block, want_idx // 6)
+    got_sim, got_idx = argmax_in_blocks(feats, groups, block, 6)
+    assert torch.equal(got_idx, want_idx)
+    # rows whose block is -1 are skipped
+    block[:3] = -1
+    got_sim, got_idx = argmax_in_blocks(feats, groups, block, 6)
+    assert torch.isinf(got_sim[:3]).all() and torch.equal(got_idx[3:],
+                                                          want_idx[3:])
+    # one band of tiles: the first 6 rows see every column, the others only
+    # the first 6 rows (the band's column side)
+    best, block = best_block_per_row(feats, groups, 6, row_bands=1)
+    assert torch.allclose(best[:6], want_sim[:6])
+    assert torch.allclose(best[6:], sim[6:, :6].max(dim=1).values)
 
 
 def test_merge_nearest_groups_on_constructed_pairs():

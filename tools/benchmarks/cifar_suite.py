@@ -12,7 +12,13 @@ training subset):
 - ``vanilla``, ``views``, ``consistency``, ``merge``: configs/ablations/;
 - ``full``: the full method, for every seed.
 
-Finished runs are skipped, so the suite resumes after an interruption.
+Then the linear evaluation (``configs/benchmarks/linear/resnet18_linear-
+1xb256-coslr-10e_cifar10-5k.py``: frozen backbone, linear head trained on the
+same 5,000 images for 10 epochs, top-1 on the 10,000 test images) of the
+seeded runs (``npid``, ``full``).
+
+Finished runs and evaluations are skipped, so the suite resumes after an
+interruption.
 It ends with a markdown table (``results.md``), the kNN-monitor curves of
 every run (``knn_curves.png``) and all figures (``results.json``) in the
 work directory.
@@ -20,6 +26,7 @@ work directory.
 Usage:
     python tools/benchmarks/cifar_suite.py [--work-dir work_dirs/cifar_suite]
         [--seeds 0 1] [--only npid full ...] [--val-interval 2]
+        [--no-linear] [--report-only]
 """
 import argparse
 import glob
@@ -47,6 +54,9 @@ RUNS = {
         'configs/npid/npid_resnet18-std_1xb128-coslr-20e_cifar10-5k.py', 20,
         1, False),
 }
+LINEAR = ('configs/benchmarks/linear/'
+          'resnet18_linear-1xb256-coslr-10e_cifar10-5k.py')
+LINEAR_RUNS = ('npid', 'full')
 LABELS = {
     'npid': "mmselfsup's NPID",
     'npid-2x': "mmselfsup's NPID, 2x epochs (equal compute)",
@@ -134,6 +144,46 @@ def one_run(name, seed, args, spec=None, options=()):
     return result
 
 
+def linear_eval(name, seed, args):
+    """Linear top-1 of a finished run's last checkpoint (cached in its
+    ``linear.json``)."""
+    work = osp.join(args.work_dir, f'{name}_seed{seed}')
+    out = osp.join(work, 'linear.json')
+    if osp.exists(out):
+        with open(out) as f:
+            return json.load(f)
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    linear_work = osp.join(work, 'linear')
+    run([
+        'tools/train.py', LINEAR, '--work-dir', linear_work, '--cfg-options',
+        f'model.backbone.init_cfg.checkpoint={ckpt}',
+        f'randomness.seed={seed}'
+    ], osp.join(work, 'linear.out'))
+    found = []
+    for root, _, files in os.walk(linear_work):
+        if 'scalars.json' in files:
+            with open(osp.join(root, 'scalars.json')) as f:
+                found += [json.loads(line) for line in f]
+    top1s = [rec['accuracy/top1'] for rec in found
+             if 'accuracy/top1' in rec]
+    if not top1s:
+        raise RuntimeError(f'no accuracy/top1 in {linear_work}')
+    result = dict(config=LINEAR, checkpoint=ckpt, top1=top1s[-1])
+    with open(out, 'w') as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def linear_top1(result, work_dir):
+    path = osp.join(work_dir, f"{result['name']}_seed{result['seed']}",
+                    'linear.json')
+    if not osp.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)['top1']
+
+
 def top1(result, feature):
     """kNN top-1 (k = 200) of one feature type from tools/knn.py's JSON."""
     per_k = result['knn']['accuracy'].get(feature)
@@ -179,9 +229,9 @@ def report(args):
     results = finished_runs(args.work_dir)
     lines = [
         '| method | backbone | epochs | views | kNN top-1, backbone | '
-        'kNN top-1, embedding | time per epoch (s) | wall time (min) | '
-        'config |',
-        '|---|---|---|---|---|---|---|---|---|'
+        'kNN top-1, embedding | linear top-1 | time per epoch (s) | '
+        'wall time (min) | config |',
+        '|---|---|---|---|---|---|---|---|---|---|'
     ]
     for name in RUNS:
         rs = [r for r in results if r['name'] == name]
@@ -195,7 +245,9 @@ def report(args):
         lines.append(
             f"| {LABELS[name]} | ResNet-18 (std stem) | {rs[0]['epochs']} | "
             f"{rs[0]['views']} | {fmt([top1(r, 'backbone') for r in rs])} | "
-            f"{fmt([top1(r, 'neck') for r in rs])} | {per_epoch} | "
+            f"{fmt([top1(r, 'neck') for r in rs])} | "
+            f"{fmt([linear_top1(r, args.work_dir) for r in rs])} | "
+            f"{per_epoch} | "
             f"{minutes:.1f} | [config]({rs[0]['config']}) |")
     table = '\n'.join(lines)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
@@ -239,6 +291,8 @@ def main(argv=None) -> int:
                         help='run these only (default: all)')
     parser.add_argument('--val-interval', type=int, default=2,
                         help='epochs between kNN-monitor points')
+    parser.add_argument('--no-linear', action='store_true',
+                        help='skip the linear evaluations')
     parser.add_argument('--report-only', action='store_true',
                         help='only rebuild the table and plot from the '
                         'finished runs')
@@ -255,6 +309,14 @@ def main(argv=None) -> int:
             print(f'== {name} seed {seed}', flush=True)
             one_run(name, seed, args)
             report(args)
+    if not args.no_linear:
+        for seed in args.seeds:
+            for name in args.only or list(RUNS):
+                if name in LINEAR_RUNS:
+                    print(f'== linear evaluation of {name} seed {seed}',
+                          flush=True)
+                    linear_eval(name, seed, args)
+        report(args)
     return 0
 
 

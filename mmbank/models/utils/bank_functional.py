@@ -137,9 +137,13 @@ def nearest_other_group(feats: Tensor,
 
     The similarity matrix is symmetric, so only the tiles on and above the
     diagonal are computed, each ``chunk_size x chunk_size`` on the features'
-    device, and each updates the best neighbour of both its rows and its
-    columns: half the work of a plain search, and the extra memory is one
-    tile, never ``N x N``.
+    device, and each updates the best similarity of both its rows and its
+    columns: half the products of a plain search. A tile yields maxima
+    only (an argmax, above all down columns, costs several times more), and
+    each row remembers which block of rows its best came from; the argmax is
+    then found in that block alone (:func:`argmax_in_blocks`), at most
+    ``N x chunk_size`` more products. The extra memory is one tile, never
+    ``N x N``.
 
     Args:
         feats (Tensor): ``(N, d)`` L2-normalised rows.
@@ -151,34 +155,93 @@ def nearest_other_group(feats: Tensor,
         tuple[Tensor, Tensor]: ``(N,)`` best similarity (``-inf`` when all
         rows are in one group) and ``(N,)`` index of the neighbour.
     """
+    _, best_block = best_block_per_row(feats, group_ids, chunk_size)
+    return argmax_in_blocks(feats, group_ids, best_block, chunk_size)
+
+
+def best_block_per_row(feats: Tensor,
+                       group_ids: Tensor,
+                       chunk_size: int = 4096,
+                       row_bands: Optional[int] = None
+                       ) -> Tuple[Tensor, Tensor]:
+    """The tile pass of :func:`nearest_other_group`.
+
+    Args:
+        feats (Tensor): ``(N, d)`` L2-normalised rows.
+        group_ids (Tensor): ``(N,)`` group ids.
+        chunk_size (int): Tile side. Defaults to 4096.
+        row_bands (int, optional): Stop after this many bands of tiles (for
+            timing a part of a large search). Defaults to None (all).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(N,)`` best similarity outside the row's
+        group and ``(N,)`` block (``index // chunk_size``) it lies in, -1
+        where there is none.
+    """
     num = feats.shape[0]
     best_sim = feats.new_full((num, ), float('-inf'))
-    best_idx = torch.zeros(num, dtype=torch.long, device=feats.device)
+    best_block = torch.full((num, ), -1, dtype=torch.long,
+                            device=feats.device)
     pairs = _same_group_pairs(group_ids)
     pair_tiles = pairs // chunk_size
+    # one tile buffer for the whole search: no allocation per tile
+    buffer = feats.new_empty(min(chunk_size, num)**2)
 
-    def update(rows: slice, sim: Tensor, offset: int) -> None:
-        tile_sim, tile_idx = sim.max(dim=1)
-        better = tile_sim > best_sim[rows]
-        best_sim[rows] = torch.where(better, tile_sim, best_sim[rows])
-        best_idx[rows] = torch.where(better, tile_idx + offset,
-                                     best_idx[rows])
+    def update(first: int, tile_max: Tensor, block: int) -> None:
+        best = best_sim[first:first + tile_max.numel()]
+        better = tile_max > best
+        best.copy_(torch.where(better, tile_max, best))
+        best_block[first:first + tile_max.numel()].masked_fill_(better, block)
 
     for i, r0 in enumerate(range(0, num, chunk_size)):
+        if row_bands is not None and i >= row_bands:
+            break
         r1 = min(r0 + chunk_size, num)
         for j, c0 in enumerate(range(r0, num, chunk_size), start=i):
             c1 = min(c0 + chunk_size, num)
-            sim = feats[r0:r1] @ feats[c0:c1].T  # (r, c) tile
+            sim = buffer[:(r1 - r0) * (c1 - c0)].view(r1 - r0, c1 - c0)
+            torch.mm(feats[r0:r1], feats[c0:c1].T, out=sim)  # (r, c) tile
             if i == j:
                 sim.fill_diagonal_(float('-inf'))
             if len(pairs):
                 inside = (pair_tiles[:, 0] == i) & (pair_tiles[:, 1] == j)
                 a, b = pairs[inside].unbind(1)
                 sim[a - r0, b - c0] = float('-inf')
-            update(slice(r0, r1), sim, c0)
+            update(r0, sim.amax(dim=1), j)
             if i != j:
-                # a contiguous copy: a max down columns is ~3x slower
-                update(slice(c0, c1), sim.T.contiguous(), r0)
+                update(c0, sim.amax(dim=0), i)
+    return best_sim, best_block
+
+
+def argmax_in_blocks(feats: Tensor,
+                     group_ids: Tensor,
+                     best_block: Tensor,
+                     chunk_size: int = 4096) -> Tuple[Tensor, Tensor]:
+    """Each row's most similar row outside its group, searched only in the
+    block ``best_block`` names (rows with -1 are skipped: ``-inf``, 0).
+
+    Args:
+        feats (Tensor): ``(N, d)`` L2-normalised rows.
+        group_ids (Tensor): ``(N,)`` group ids.
+        best_block (Tensor): ``(N,)`` block of each row's neighbour.
+        chunk_size (int): Block side. Defaults to 4096.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``(N,)`` similarity and index.
+    """
+    num = feats.shape[0]
+    best_sim = feats.new_full((num, ), float('-inf'))
+    best_idx = torch.zeros(num, dtype=torch.long, device=feats.device)
+    for block, b0 in enumerate(range(0, num, chunk_size)):
+        b1 = min(b0 + chunk_size, num)
+        rows = torch.nonzero(best_block == block).flatten()
+        for k0 in range(0, rows.numel(), chunk_size):
+            part = rows[k0:k0 + chunk_size]
+            sim = feats[part] @ feats[b0:b1].T
+            sim.masked_fill_(group_ids[part, None] == group_ids[None, b0:b1],
+                             float('-inf'))
+            best_sim[part], best_idx[part] = sim.max(dim=1)
+            best_idx[part] += b0
     return best_sim, best_idx
 
 
