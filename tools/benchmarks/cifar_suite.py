@@ -57,6 +57,7 @@ RUNS = {
 LINEAR = ('configs/benchmarks/linear/'
           'resnet18_linear-1xb256-coslr-10e_cifar10-5k.py')
 LINEAR_RUNS = ('npid', 'full')
+COMMAND = 'python tools/benchmarks/cifar_suite.py'
 LABELS = {
     'npid': "mmselfsup's NPID",
     'npid-2x': "mmselfsup's NPID, 2x epochs (equal compute)",
@@ -230,8 +231,8 @@ def report(args):
     lines = [
         '| method | backbone | epochs | views | kNN top-1, backbone | '
         'kNN top-1, embedding | linear top-1 | time per epoch (s) | '
-        'wall time (min) | config |',
-        '|---|---|---|---|---|---|---|---|---|---|'
+        'wall time (min) | config | command |',
+        '|---|---|---|---|---|---|---|---|---|---|---|'
     ]
     for name in RUNS:
         rs = [r for r in results if r['name'] == name]
@@ -248,7 +249,8 @@ def report(args):
             f"{fmt([top1(r, 'neck') for r in rs])} | "
             f"{fmt([linear_top1(r, args.work_dir) for r in rs])} | "
             f"{per_epoch} | "
-            f"{minutes:.1f} | [config]({rs[0]['config']}) |")
+            f"{minutes:.1f} | [config]({rs[0]['config']}) | "
+            f"`{COMMAND} --only {name}` |")
     table = '\n'.join(lines)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
         f.write(table + '\n')
