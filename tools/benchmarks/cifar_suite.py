@@ -191,10 +191,10 @@ def top1(result, feature):
     return per_k['200']['top1'] if per_k else None
 
 
-def fmt(values):
+def fmt(values, missing='n/a'):
     values = [v for v in values if v is not None]
     if not values:
-        return 'n/a'
+        return missing
     if len(values) == 1:
         return f'{values[0]:.2f}'
     return (f'{statistics.mean(values):.2f} ± '
@@ -247,7 +247,7 @@ def report(args):
             f"| {LABELS[name]} | ResNet-18 (std stem) | {rs[0]['epochs']} | "
             f"{rs[0]['views']} | {fmt([top1(r, 'backbone') for r in rs])} | "
             f"{fmt([top1(r, 'neck') for r in rs])} | "
-            f"{fmt([linear_top1(r, args.work_dir) for r in rs])} | "
+            f"{fmt([linear_top1(r, args.work_dir) for r in rs], '-')} | "
             f"{per_epoch} | "
             f"{minutes:.1f} | [config]({rs[0]['config']}) | "
             f"`{COMMAND} --only {name}` |")
