@@ -77,24 +77,31 @@ def run(cmd, log_path):
         raise RuntimeError(f'{cmd} failed, see {log_path}')
 
 
-def scalars(work_dir):
-    """Logged iteration times per epoch, the kNN-monitor curve and the
-    iterations per epoch, from mmengine's vis_data/scalars.json."""
+def scalar_records(work_dir):
+    """Every record of mmengine's vis_data/scalars.json files under
+    ``work_dir``, in path order."""
     found = []
     for root, _, files in os.walk(work_dir):
         if 'scalars.json' in files:
             found.append(osp.join(root, 'scalars.json'))
-    iter_time, curve, last_iter = {}, {}, {}
+    records = []
     for path in sorted(found):
         with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if 'loss' in rec and 'time' in rec:
-                    iter_time.setdefault(rec['epoch'], []).append(rec['time'])
-                    last_iter[rec['epoch']] = rec['iter']
-                for key, value in rec.items():
-                    if key.startswith('knn/') and 'top1' in key:
-                        curve.setdefault(key, {})[rec['step']] = value
+            records += [json.loads(line) for line in f]
+    return records
+
+
+def scalars(work_dir):
+    """Logged iteration times per epoch, the kNN-monitor curve and the
+    iterations per epoch, from mmengine's vis_data/scalars.json."""
+    iter_time, curve, last_iter = {}, {}, {}
+    for rec in scalar_records(work_dir):
+        if 'loss' in rec and 'time' in rec:
+            iter_time.setdefault(rec['epoch'], []).append(rec['time'])
+            last_iter[rec['epoch']] = rec['iter']
+        for key, value in rec.items():
+            if key.startswith('knn/') and 'top1' in key:
+                curve.setdefault(key, {})[rec['step']] = value
     epochs = sorted(last_iter)
     # the logger writes every few iterations: per-epoch counts from the
     # last logged iteration of consecutive epochs (the last of the first)
@@ -161,12 +168,7 @@ def linear_eval(name, seed, args):
         f'model.backbone.init_cfg.checkpoint={ckpt}',
         f'randomness.seed={seed}'
     ], osp.join(work, 'linear.out'))
-    found = []
-    for root, _, files in os.walk(linear_work):
-        if 'scalars.json' in files:
-            with open(osp.join(root, 'scalars.json')) as f:
-                found += [json.loads(line) for line in f]
-    top1s = [rec['accuracy/top1'] for rec in found
+    top1s = [rec['accuracy/top1'] for rec in scalar_records(linear_work)
              if 'accuracy/top1' in rec]
     if not top1s:
         raise RuntimeError(f'no accuracy/top1 in {linear_work}')
