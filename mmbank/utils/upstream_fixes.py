@@ -103,6 +103,51 @@ def _refuse_unsafe_checkpoints(load_checkpoint):
     return classmethod(load)
 
 
+class _WeightsOnlyTorch:
+    """``torch`` as mmengine's checkpoint module sees it: ``torch.load``
+    always loads weights-only, everything else is torch itself.
+
+    mmengine calls ``torch.load`` without ``weights_only``, so torch's
+    default applies, and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` (which people
+    set to load old checkpoints) turns that default off: a crafted
+    checkpoint would then run code. An explicit ``weights_only=True`` is
+    what that variable cannot override.
+    """
+
+    _mmbank_weights_only = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(torch, name)
+
+    @staticmethod
+    def load(*args, **kwargs) -> Any:
+        kwargs['weights_only'] = True
+        return torch.load(*args, **kwargs)
+
+
+def _weights_only_load_url(load_url):
+    """``load_url`` (torch.hub's, which defaults to ``weights_only=False``)
+    that always loads weights-only."""
+
+    def load(*args, **kwargs):
+        kwargs['weights_only'] = True
+        return load_url(*args, **kwargs)
+
+    load._mmbank_weights_only = True
+    return load
+
+
+def force_weights_only_in_mmengine() -> None:
+    """Make every ``torch.load`` of mmengine's checkpoint loaders (local
+    files, URLs, ``torchvision://`` ...) pass ``weights_only=True``, so no
+    environment variable or default can turn it off (idempotent)."""
+    import mmengine.runner.checkpoint as ckpt_module
+    if not getattr(ckpt_module.torch, '_mmbank_weights_only', False):
+        ckpt_module.torch = _WeightsOnlyTorch()
+    if not getattr(ckpt_module.load_url, '_mmbank_weights_only', False):
+        ckpt_module.load_url = _weights_only_load_url(ckpt_module.load_url)
+
+
 def keep_weights_only_checkpoint_loading() -> None:
     """Make mmengine's checkpoints load with ``weights_only=True``.
 
@@ -114,6 +159,7 @@ def keep_weights_only_checkpoint_loading() -> None:
     ``init_cfg=dict(type='Pretrained')`` and mmbank's tools).
     """
     torch.serialization.add_safe_globals(checkpoint_safe_globals())
+    force_weights_only_in_mmengine()
     current = CheckpointLoader.__dict__['load_checkpoint']
     if not getattr(current.__func__, '_mmbank_wrapped', False):
         CheckpointLoader.load_checkpoint = _refuse_unsafe_checkpoints(current)

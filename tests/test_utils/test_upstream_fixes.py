@@ -155,3 +155,76 @@ def test_cpu_distributed_config_uses_gloo_and_ddp_without_devices():
     use_cpu_distributed_config(untouched, 'none')
     assert untouched.env_cfg.dist_cfg.backend == 'nccl'
     assert 'model_wrapper_cfg' not in untouched
+
+
+# TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 (set to load old checkpoints) turns
+# torch's weights-only default off for every torch.load that does not pass
+# weights_only; mmengine's loaders must still load weights-only.
+NO_WEIGHTS_ONLY = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
+
+
+def test_env_var_cannot_turn_weights_only_off_in_the_loader(
+        crafted_checkpoint, mmengine_checkpoint, monkeypatch):
+    monkeypatch.setenv(NO_WEIGHTS_ONLY, '1')
+    path, marker = crafted_checkpoint
+    with pytest.raises(UnsafeCheckpointError, match='Refusing to load'):
+        _load_checkpoint(path, map_location='cpu')
+    assert not osp.exists(marker)
+    # mmengine's own checkpoints still load
+    ckpt = _load_checkpoint(mmengine_checkpoint, map_location='cpu')
+    assert torch.equal(ckpt['state_dict']['w'], torch.ones(2))
+
+
+def test_env_var_cannot_turn_weights_only_off_in_url_loading(
+        crafted_checkpoint, monkeypatch, tmp_path):
+    # http:// and torchvision:// go through torch.hub, whose default is
+    # weights_only=False whatever the environment; a file already in the
+    # hub's cache is loaded without downloading
+    import shutil
+    monkeypatch.setenv(NO_WEIGHTS_ONLY, '1')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    path, marker = crafted_checkpoint
+    cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    shutil.copy(path, cache / 'crafted.pth')
+    with pytest.raises(UnsafeCheckpointError, match='Refusing to load'):
+        _load_checkpoint('http://example.invalid/crafted.pth',
+                         map_location='cpu')
+    assert not osp.exists(marker)
+
+
+def test_env_var_cannot_turn_weights_only_off_in_pretrained_and_knn(
+        crafted_checkpoint, monkeypatch):
+    import importlib.util
+
+    from mmselfsup.registry import MODELS
+    from conftest import REPO
+    monkeypatch.setenv(NO_WEIGHTS_ONLY, '1')
+    path, marker = crafted_checkpoint
+    model = MODELS.build(
+        dict(type='LinearNeck', in_channels=4, out_channels=2,
+             init_cfg=dict(type='Pretrained', checkpoint=path)))
+    with pytest.raises(UnsafeCheckpointError):
+        model.init_weights()
+    spec = importlib.util.spec_from_file_location(
+        'mmbank_knn_tool_env', osp.join(REPO, 'tools', 'knn.py'))
+    knn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(knn)
+    with pytest.raises(UnsafeCheckpointError, match='Refusing to load'):
+        knn.load_feature_checkpoint(torch.nn.Module(), path)
+    assert not osp.exists(marker)
+
+
+def test_env_var_cannot_turn_weights_only_off_on_resume(
+        crafted_checkpoint, tiny_cifar10, tmp_path):
+    path, marker = crafted_checkpoint
+    proc = run_tool(
+        'tools/train.py', osp.join(TEST_CONFIGS, 'npid_tiny.py'),
+        '--work-dir', str(tmp_path / 'work'), '--resume', path,
+        '--cfg-options',
+        f'train_dataloader.dataset.data_prefix={tiny_cifar10}',
+        env={NO_WEIGHTS_ONLY: '1'}, check=False)
+    assert proc.returncode != 0
+    assert 'UnsafeCheckpointError: Refusing to load checkpoint' in \
+        proc.stderr
+    assert not osp.exists(marker)
