@@ -18,6 +18,23 @@ def test_merge_schedule_grows_linearly_to_final_ratio():
         [0, 0.1, 0.2, 0, 0])
 
 
+def test_last_merge_reaches_final_ratio_when_interval_does_not_divide():
+    # merges after epochs 2, 5 and 8 (11 would pass end_epoch 10): thirds of
+    # final_ratio, the last one exactly final_ratio (not 0.2 * 9 / 11)
+    hook = HardNegativeMergeHook(start_epoch=2, end_epoch=10, interval=3,
+                                 final_ratio=0.2)
+    assert hook.merge_epochs(12) == [2, 5, 8]
+    assert hook.schedule(12) == pytest.approx({2: 0.2 / 3, 5: 0.4 / 3,
+                                               8: 0.2})
+    assert hook.target_ratio(8, 12) == 0.2
+    ratios = [hook.target_ratio(e, 12) for e in range(1, 13)]
+    assert ratios == pytest.approx(
+        [0, 0.2 / 3, 0, 0, 0.4 / 3, 0, 0, 0.2, 0, 0, 0, 0])
+    # end_epoch unset: up to the last epoch, 1, 4, 7 of 9 epochs
+    hook = HardNegativeMergeHook(interval=3, final_ratio=0.3)
+    assert hook.schedule(9) == pytest.approx({1: 0.1, 4: 0.2, 7: 0.3})
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(start_epoch=0), 'start_epoch must be an int >= 1'),
     (dict(start_epoch=5, end_epoch=3), 'end_epoch'),

@@ -23,7 +23,9 @@ class HardNegativeMergeHook(Hook):
     matrix) and merges the most similar pairs until the fraction of samples
     in merge groups reaches the schedule's target, which grows linearly from
     ``final_ratio / num_merges`` at the first merge to ``final_ratio`` at
-    the last. Merged samples become positives of each other in
+    the last (the last merge epoch of the schedule, which is ``end_epoch``
+    when ``interval`` divides ``end_epoch - start_epoch``). Merged samples
+    become positives of each other in
     ``MemoryBankHead`` (Bulat et al. 2021, (c)).
 
     Groups live in the bank's ``group_ids`` buffer, so they are saved in
@@ -110,16 +112,24 @@ class HardNegativeMergeHook(Hook):
         last = min(self._last_epoch(max_epochs), max_epochs)
         return list(range(self.start_epoch, last + 1, self.interval))
 
+    def schedule(self, max_epochs: int) -> dict:
+        """Merge epoch (1-based) -> fraction of the bank merged after it.
+
+        The ``j``-th of ``n`` merges targets ``final_ratio * j / n``, so the
+        last scheduled merge reaches ``final_ratio`` exactly, also when
+        ``end_epoch - start_epoch`` is not a multiple of ``interval`` (the
+        last merge then comes before ``end_epoch``).
+        """
+        epochs = self.merge_epochs(max_epochs)
+        return {
+            epoch: (j + 1) / len(epochs) * self.final_ratio
+            for j, epoch in enumerate(epochs)
+        }
+
     def target_ratio(self, epoch: int, max_epochs: int) -> float:
         """Fraction of the bank to have merged after ``epoch`` (0 if no
         merge happens then)."""
-        epochs = self.merge_epochs(max_epochs)
-        last = self._last_epoch(max_epochs)
-        if epoch not in epochs:
-            return 0.0
-        span = last - self.start_epoch + self.interval
-        done = epoch - self.start_epoch + self.interval
-        return self.final_ratio * min(1.0, done / span)
+        return self.schedule(max_epochs).get(epoch, 0.0)
 
     def before_run(self, runner) -> None:
         if not isinstance(getattr(runner, '_train_loop', None), BaseLoop):
