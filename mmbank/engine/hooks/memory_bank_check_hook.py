@@ -1,6 +1,8 @@
 from typing import List, Optional
 
+import numpy as np
 import torch
+from mmengine.dataset import BaseDataset
 from mmengine.dist import all_gather, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -29,6 +31,49 @@ def bank_checksum(bank: InstanceMemoryBank) -> torch.Tensor:
     return torch.stack([rows, groups])
 
 
+def check_bank_indices(dataset) -> None:
+    """Refuse a training set whose ``sample_idx`` values are not one per
+    memory bank row: every sample's must be distinct and in ``[0, N)``.
+
+    A plain mmengine dataset numbers its samples ``0 .. N - 1`` itself, so
+    it passes as is. Any other dataset, e.g. a wrapper (``ConcatDataset``,
+    whose parts each number their samples from 0, ``RepeatDataset``), is
+    read with ``get_data_info`` for every sample, without the pipeline.
+
+    Raises:
+        ValueError: naming two samples that share a bank row, or a sample
+            whose ``sample_idx`` is missing or outside the bank.
+    """
+    if isinstance(dataset, BaseDataset) or \
+            not hasattr(dataset, 'get_data_info'):
+        return  # numbered by mmengine / nothing to read it from
+    num = len(dataset)
+    name = type(dataset).__name__
+    indices = np.empty(num, dtype=np.int64)
+    for i in range(num):
+        info = dataset.get_data_info(i)
+        value = info.get('sample_idx') if isinstance(info, dict) else None
+        if value is None or not 0 <= int(value) < num:
+            raise ValueError(
+                f'Sample {i} of the training set ({name}) has sample_idx '
+                f'{value!r}, which is not a row of the memory bank (0 to '
+                f'{num - 1}): the bank needs each sample\'s index in the '
+                'training set.')
+        indices[i] = int(value)
+    order = np.argsort(indices, kind='stable')
+    same = np.flatnonzero(indices[order][1:] == indices[order][:-1])
+    if same.size:
+        first, second = sorted((int(order[same[0]]), int(order[same[0] + 1])))
+        unused = num - len(np.unique(indices))
+        raise ValueError(
+            f'Samples {first} and {second} of the training set ({name}) '
+            f'both have sample_idx {indices[first]}, so they would share a '
+            f'memory bank row ({unused} of the {num} rows would never be '
+            'updated). Wrappers such as ConcatDataset and RepeatDataset '
+            'number the samples of each part from 0; train on a single '
+            'dataset that lists every image once instead.')
+
+
 @HOOKS.register_module()
 class MemoryBankCheckHook(Hook):
     """Size memory banks from the training set and check the setup.
@@ -38,6 +83,10 @@ class MemoryBankCheckHook(Hook):
     - sizes every unsized ``InstanceMemoryBank`` to the training set's
       length, so configs need no dataset length, and refuses a bank whose
       length differs from the dataset;
+    - refuses a training set whose samples do not each have their own
+      ``sample_idx`` in ``[0, N)`` (e.g. a ``ConcatDataset``, whose parts
+      each number their samples from 0), read from every sample's
+      ``get_data_info`` without the pipeline;
     - runs the pipeline on sample 0 and refuses a pipeline that does not
       pack ``sample_idx``, and a head with a consistency loss when the
       pipeline gives fewer than 2 views.
@@ -69,7 +118,10 @@ class MemoryBankCheckHook(Hook):
         num_samples = len(dataset)
         if num_samples == 0:
             raise ValueError('The training set is empty.')
-        for bank in find_modules(runner, InstanceMemoryBank):
+        banks = find_modules(runner, InstanceMemoryBank)
+        if banks:
+            check_bank_indices(dataset)
+        for bank in banks:
             if bank.num_samples == 0:
                 bank.reset(num_samples, seed=self.seed)
                 runner.logger.info(
