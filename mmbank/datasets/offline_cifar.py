@@ -1,5 +1,6 @@
 import json
 import os.path as osp
+from typing import Optional, Sequence, Tuple
 
 from mmcls.datasets import CIFAR10, CIFAR100
 from mmcls.datasets.utils import check_md5
@@ -10,12 +11,35 @@ from .converters import MANIFEST
 
 
 class _ManifestIntegrity:
-    """Accept files listed with their MD5 in ``mmbank_manifest.json``.
+    """Accept files listed with their MD5 in ``mmbank_manifest.json``, and
+    take a contiguous ``index_range`` of the split.
 
     ``tools/prepare_cifar.py`` rebuilds CIFAR's pickles from images, so their
     MD5 sums differ from the official archive's; it records them in a
     manifest. Without a manifest the official check (and download) applies.
     """
+
+    #: tells mmbank's evaluation that these datasets take ``index_range``
+    VAL_INDEX_RANGE_OK = True
+
+    def __init__(self,
+                 *args,
+                 index_range: Optional[Sequence[int]] = None,
+                 **kwargs) -> None:
+        if index_range is not None:
+            if kwargs.get('indices') is not None:
+                raise ValueError(
+                    'give either indices or index_range, not both')
+            start, stop = _check_index_range(index_range)
+            kwargs['indices'] = list(range(start, stop))
+            try:
+                super().__init__(*args, **kwargs)
+            except IndexError:
+                raise ValueError(
+                    f'index_range {list(index_range)} goes past the end of '
+                    'the split') from None
+        else:
+            super().__init__(*args, **kwargs)
 
     def _check_integrity(self) -> bool:
         folder = join_path(self.data_prefix['root'], self.base_folder)
@@ -32,6 +56,17 @@ class _ManifestIntegrity:
         return True
 
 
+def _check_index_range(index_range: Sequence[int]) -> Tuple[int, int]:
+    """``(start, stop)`` of a valid ``index_range``, else ValueError."""
+    if (isinstance(index_range, (str, bytes)) or len(index_range) != 2
+            or not all(isinstance(i, int) and not isinstance(i, bool)
+                       for i in index_range)
+            or not 0 <= index_range[0] < index_range[1]):
+        raise ValueError('index_range must be [start, stop) with '
+                         f'0 <= start < stop, got {index_range!r}')
+    return int(index_range[0]), int(index_range[1])
+
+
 @DATASETS.register_module()
 class OfflineCIFAR10(_ManifestIntegrity, CIFAR10):
     """mmcls's ``CIFAR10`` that also reads a copy rebuilt offline.
@@ -40,7 +75,23 @@ class OfflineCIFAR10(_ManifestIntegrity, CIFAR10):
     ``download=True``); in addition it accepts the ``cifar-10-batches-py``
     folder that ``tools/prepare_cifar.py`` writes from image files, checked
     against that tool's manifest.
+
+    ``index_range=(start, stop)`` keeps samples ``start .. stop - 1`` of the
+    split (renumbered from 0), e.g. the validation queries
+    ``test_mode=False, index_range=(45000, 50000)``: training images that a
+    training subset ``indices=N`` (N <= 45,000) never sees.
     """
+
+
+def _check_index_range(index_range: Sequence[int]) -> Tuple[int, int]:
+    """``(start, stop)`` of a valid ``index_range``, else ValueError."""
+    if (isinstance(index_range, (str, bytes)) or len(index_range) != 2
+            or not all(isinstance(i, int) and not isinstance(i, bool)
+                       for i in index_range)
+            or not 0 <= index_range[0] < index_range[1]):
+        raise ValueError('index_range must be [start, stop) with '
+                         f'0 <= start < stop, got {index_range!r}')
+    return int(index_range[0]), int(index_range[1])
 
 
 @DATASETS.register_module()

@@ -11,7 +11,11 @@ Rule (documented in ``docs/benchmarks.md``):
    Fashion-MNIST and mmbank's ``OfflineCIFAR10/100``): the same dataset
    with ``test_mode=False`` for ``train`` (keeping its ``indices`` subset,
    so the memory is what the model was trained on) or ``test_mode=True``
-   for ``test`` (the whole test set), the pipeline replaced by
+   for ``test`` (the whole test set), or the validation queries for
+   ``val``: training images ``CIFAR_VAL_RANGE`` (45,000-49,999) with
+   ``test_mode=False``, which a training subset ``indices=N`` with
+   N <= 45,000 never contains, so choices can be tuned without reading the
+   test set. The pipeline is replaced by
    :data:`ARRAY_EVAL_PIPELINE` (no augmentation; the images are already at
    the training size), a non-shuffling ``DefaultSampler`` and
    ``default_collate``.
@@ -26,7 +30,11 @@ from mmengine.config import Config, ConfigDict
 
 from mmselfsup.registry import DATASETS
 
-SPLITS = ('train', 'test')
+SPLITS = ('train', 'val', 'test')
+
+#: Training images kept out of the CIFAR training subsets as validation
+#: queries (``index_range`` of ``OfflineCIFAR10/100``).
+CIFAR_VAL_RANGE = (45000, 50000)
 
 #: Packs the image with its label and dataset index.
 ARRAY_EVAL_PIPELINE = [
@@ -70,6 +78,32 @@ def _to_dict(cfg):
     return copy.deepcopy(cfg)
 
 
+def val_split_dataset(train_dataset: dict) -> dict:
+    """The settings that turn a CIFAR training dataset config into the
+    validation queries: ``test_mode=False, index_range=CIFAR_VAL_RANGE``.
+
+    Raises:
+        ValueError: If the training subset (``indices``) reaches into the
+            validation range, or the dataset cannot take an index range.
+    """
+    if not hasattr(_dataset_class(train_dataset.get('type')),
+                   'VAL_INDEX_RANGE_OK'):
+        raise ValueError(
+            'The validation split is defined for OfflineCIFAR10/100 '
+            f'training sets, not {train_dataset.get("type")}; define '
+            'knn_val_dataloader in the config.')
+    indices = train_dataset.get('indices')
+    start = CIFAR_VAL_RANGE[0]
+    if indices is None or (isinstance(indices, int) and indices > start) or (
+            not isinstance(indices, int) and max(indices) >= start):
+        raise ValueError(
+            'The validation queries are training images '
+            f'{CIFAR_VAL_RANGE[0]}-{CIFAR_VAL_RANGE[1] - 1}: the training '
+            f'subset must lie below {start} (indices=N with N <= {start}), '
+            f'got indices={indices if isinstance(indices, int) or indices is None else "[...]"}.')
+    return dict(test_mode=False, index_range=CIFAR_VAL_RANGE)
+
+
 def eval_dataloader_cfg(cfg: Config,
                         split: str,
                         prefix: str = 'knn',
@@ -79,7 +113,8 @@ def eval_dataloader_cfg(cfg: Config,
 
     Args:
         cfg (Config): A training config.
-        split (str): ``'train'`` (the memory / gallery) or ``'test'``.
+        split (str): ``'train'`` (the memory / gallery), ``'val'`` (the
+            validation queries) or ``'test'``.
         prefix (str): Config key prefix: ``{prefix}_{split}_dataloader``.
             Defaults to 'knn'.
         batch_size (int, optional): Override the batch size.
@@ -113,6 +148,9 @@ def eval_dataloader_cfg(cfg: Config,
         dataset = dict(train_dataset, pipeline=ARRAY_EVAL_PIPELINE)
         if split == 'train':
             dataset['test_mode'] = False
+        elif split == 'val':
+            dataset.update(val_split_dataset(train_dataset))
+            dataset.pop('indices', None)
         else:
             dataset['test_mode'] = True
             dataset.pop('indices', None)

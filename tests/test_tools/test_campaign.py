@@ -1,0 +1,87 @@
+"""tools/benchmarks/campaign.py: skip finished runs, resume interrupted
+ones, record what a table needs; training itself is faked here."""
+import json
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+import campaign  # noqa: E402
+
+
+@pytest.fixture
+def fake_train(monkeypatch):
+    """Replace the subprocesses: 'training' writes a checkpoint pointer and
+    mmengine-style scalars (2 epochs, kNN after each)."""
+    calls = []
+
+    def fake_run(cmd, log_path, env):
+        calls.append(list(cmd))
+        work = cmd[cmd.index('--work-dir') + 1]
+        if 'fail' in work:
+            raise RuntimeError('training failed')
+        vis = osp.join(work, '20260101_000000', 'vis_data')
+        os.makedirs(vis, exist_ok=True)
+        with open(osp.join(vis, 'scalars.json'), 'w') as f:
+            for rec in [
+                    dict(loss=3.0, time=0.5, epoch=1, iter=10, step=10),
+                    {'knn/backbone_top1_k200': 40.0, 'step': 1},
+                    dict(loss=2.0, time=0.7, epoch=2, iter=20, step=20),
+                    {'knn/backbone_top1_k200': 45.5, 'step': 2},
+            ]:
+                f.write(json.dumps(rec) + '\n')
+        with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+            f.write(osp.join(work, 'epoch_2.pth'))
+
+    monkeypatch.setattr(campaign, '_run', fake_run)
+    return calls
+
+
+def test_record_skip_and_resume(tmp_path, fake_train):
+    work, records = str(tmp_path / 'work'), str(tmp_path / 'records')
+    run = campaign.Run('a', 'configs/x.py', ['train_cfg.max_epochs=2'],
+                       seed=3, meta=dict(num_train=10))
+    rec = campaign.train_and_record(run, work, records)
+    assert fake_train[0][:2] == ['tools/train.py', 'configs/x.py']
+    assert 'randomness.seed=3' in fake_train[0]
+    assert '--resume' not in fake_train[0]
+    assert rec['curve'] == {'knn/backbone_top1_k200': {1: 40.0, 2: 45.5}}
+    assert rec['mean_step_seconds'] == pytest.approx(0.6)
+    assert rec['last_epoch'] == 2 and rec['num_train'] == 10
+    assert rec['command'] == ('python tools/train.py configs/x.py '
+                              '--cfg-options randomness.seed=3 '
+                              'train_cfg.max_epochs=2')
+    with open(osp.join(records, 'a.json')) as f:
+        assert json.load(f)['name'] == 'a'
+    # finished: nothing runs again
+    campaign.train_and_record(run, work, records)
+    assert len(fake_train) == 1
+    # interrupted: a checkpoint but no record and no 'trained' marker
+    os.remove(osp.join(records, 'a.json'))
+    os.remove(osp.join(work, 'a', 'trained.json'))
+    campaign.train_and_record(run, work, records)
+    assert fake_train[1][-1] == '--resume'
+
+
+def test_parallel_campaign_goes_on_after_a_failure(tmp_path, fake_train):
+    runs = [campaign.Run(n, 'configs/x.py') for n in ('r1', 'fail', 'r2')]
+    seen = []
+    recs = campaign.run_campaign(runs, str(tmp_path / 'w'),
+                                 str(tmp_path / 'r'), parallel=2,
+                                 on_record=lambda r: seen.append(r['name']))
+    assert [r and r['name'] for r in recs] == ['r1', None, 'r2']
+    assert sorted(seen) == ['r1', 'r2']
+    with pytest.raises(ValueError, match='unique'):
+        campaign.run_campaign(runs[:1] * 2, str(tmp_path), str(tmp_path))
+
+
+def test_copied_work_dir_uses_its_own_checkpoint(tmp_path):
+    work = tmp_path / 'copy'
+    work.mkdir()
+    (work / 'epoch_3.pth').write_bytes(b'x')
+    (work / 'last_checkpoint').write_text('/elsewhere/original/epoch_3.pth')
+    assert campaign.last_checkpoint(str(work)) == str(work / 'epoch_3.pth')

@@ -1,0 +1,215 @@
+"""Training campaigns that survive a new machine.
+
+A campaign is a list of :class:`Run` s (a config, ``--cfg-options`` and a
+seed). :func:`run_campaign` trains them ``parallel`` at a time, each with
+one thread (the data pipeline is single-threaded, so two one-thread runs
+side by side give nearly twice the throughput of one two-thread run), and:
+
+- skips a run whose record (``<records>/<name>.json``, small, meant to be
+  committed) exists: a new machine re-runs nothing that finished;
+- resumes a run whose work directory holds a checkpoint
+  (``tools/train.py --resume``): an interrupted run loses at most the
+  epochs since its last checkpoint;
+- after training, reads the run's kNN-monitor curve (validation queries,
+  every ``val_interval`` epochs) and step times from mmengine's
+  ``scalars.json``, optionally evaluates the final checkpoint on the test
+  set with ``tools/knn.py`` (``Run.test``), writes the record and, with
+  ``commit=True``, commits it.
+
+Records hold everything a table needs: config, options, seed, kNN per
+epoch, final validation (and test) top-1, training minutes, mean step
+time, and the command that reproduces the run.
+"""
+import json
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ONE_THREAD = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+_GIT_LOCK = threading.Lock()
+
+
+@dataclass
+class Run:
+    """One training run of a campaign.
+
+    Args:
+        name (str): Unique name (work directory and record file).
+        config (str): Training config, relative to the repository.
+        options (list[str]): ``--cfg-options`` ``key=value`` items.
+        seed (int): ``randomness.seed``.
+        test (bool): Also evaluate the final checkpoint on the test set
+            (the final read of a chosen setting). Defaults to False.
+        meta (dict): Free-form fields copied into the record.
+    """
+    name: str
+    config: str
+    options: List[str] = field(default_factory=list)
+    seed: int = 0
+    test: bool = False
+    meta: dict = field(default_factory=dict)
+
+    def train_args(self, work_dir: str) -> List[str]:
+        return [
+            'tools/train.py', self.config, '--work-dir', work_dir,
+            '--cfg-options', f'randomness.seed={self.seed}', *self.options
+        ]
+
+    def command(self) -> str:
+        """The command line that trains this run (for tables)."""
+        opts = ' '.join([f'randomness.seed={self.seed}', *self.options])
+        return f'python tools/train.py {self.config} --cfg-options {opts}'
+
+
+def scalar_records(work_dir: str) -> List[dict]:
+    """Every record of mmengine's ``vis_data/scalars.json`` files under
+    ``work_dir``, in path order (a resumed run writes a second file)."""
+    found = []
+    for root, _, files in os.walk(work_dir):
+        if 'scalars.json' in files:
+            found.append(osp.join(root, 'scalars.json'))
+    records = []
+    for path in sorted(found):
+        with open(path) as f:
+            records += [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def read_scalars(work_dir: str) -> dict:
+    """kNN-monitor curves ``{key: {epoch: top-1}}``, mean logged step time
+    and the last epoch trained, from ``scalars.json``."""
+    curve: Dict[str, Dict[int, float]] = {}
+    times, last_epoch = [], 0
+    for rec in scalar_records(work_dir):
+        if 'loss' in rec and 'time' in rec:
+            times.append(rec['time'])
+            last_epoch = max(last_epoch, int(rec.get('epoch', 0)))
+        for key, value in rec.items():
+            if key.startswith('knn/') and 'top1' in key:
+                curve.setdefault(key, {})[int(rec['step'])] = value
+    return dict(curve=curve,
+                mean_step_seconds=statistics.mean(times) if times else None,
+                last_epoch=last_epoch)
+
+
+def _run(cmd: Sequence[str], log_path: str, threads_env: dict) -> None:
+    env = dict(os.environ, **threads_env)
+    with open(log_path, 'a') as log:
+        log.write(f'\n$ {" ".join(cmd)}\n')
+        log.flush()
+        proc = subprocess.run([sys.executable, *cmd], cwd=REPO, stdout=log,
+                              stderr=subprocess.STDOUT, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f'{" ".join(cmd[:2])} failed (exit '
+                           f'{proc.returncode}), see {log_path}')
+
+
+def has_checkpoint(work_dir: str) -> bool:
+    return osp.exists(osp.join(work_dir, 'last_checkpoint'))
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        path = f.read().strip()
+    # a copied work dir: its own checkpoint of that name
+    local = osp.join(work_dir, osp.basename(path))
+    return local if osp.exists(local) else path
+
+
+def commit(paths: Sequence[str], message: str) -> None:
+    """``git add`` + ``git commit`` of ``paths`` only (serialised)."""
+    with _GIT_LOCK:
+        subprocess.run(['git', 'add', *paths], cwd=REPO, check=True)
+        subprocess.run(['git', 'commit', '-q', '-m', message, '--', *paths],
+                       cwd=REPO, check=False)
+
+
+def train_and_record(run: Run, work_root: str, records_dir: str,
+                     threads_env: dict = ONE_THREAD,
+                     do_commit: bool = False) -> dict:
+    """Train (or resume) one run, evaluate it and write its record."""
+    record_path = osp.join(records_dir, f'{run.name}.json')
+    if osp.exists(record_path):
+        with open(record_path) as f:
+            return json.load(f)
+    work = osp.join(work_root, run.name)
+    os.makedirs(work, exist_ok=True)
+    log = osp.join(work, 'campaign.out')
+    trained = osp.join(work, 'trained.json')
+    if not osp.exists(trained):
+        args = run.train_args(work)
+        resumed = has_checkpoint(work)
+        if resumed:
+            args.append('--resume')
+        start = time.time()
+        _run(args, log, threads_env)
+        with open(trained, 'w') as f:
+            json.dump(dict(seconds=time.time() - start, resumed=resumed), f)
+    with open(trained) as f:
+        train_info = json.load(f)
+    record = dict(name=run.name, config=run.config, options=run.options,
+                  seed=run.seed, command=run.command(), **run.meta)
+    record.update(read_scalars(work))
+    record['train_minutes'] = train_info['seconds'] / 60
+    record['resumed'] = train_info['resumed']
+    if run.test:
+        out = osp.join(work, 'knn_test.json')
+        if not osp.exists(out):
+            _run([
+                'tools/knn.py', run.config, last_checkpoint(work), '--k',
+                '200', '--temperature', '0.1', '--no-progress', '--out',
+                out, '--cfg-options', *run.options
+            ], log, threads_env)
+        with open(out) as f:
+            knn = json.load(f)
+        record['test_top1'] = {
+            part: acc['200']['top1']
+            for part, acc in knn['accuracy'].items()
+        }
+    os.makedirs(records_dir, exist_ok=True)
+    tmp = record_path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(record, f, indent=2)
+    os.replace(tmp, record_path)
+    if do_commit:
+        commit([record_path], f'campaign record: {run.name}')
+    return record
+
+
+def run_campaign(runs: Sequence[Run], work_root: str, records_dir: str,
+                 parallel: int = 2, do_commit: bool = False,
+                 on_record=None) -> List[Optional[dict]]:
+    """Train every run, ``parallel`` at a time with one thread each
+    (``parallel=1``: one run with every core). ``on_record(record)`` is
+    called (serialised) after each finished run, e.g. to rewrite a table.
+    A failed run is reported and the others go on."""
+    threads_env = ONE_THREAD if parallel > 1 else {}
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        raise ValueError(f'run names must be unique: {names}')
+    lock = threading.Lock()
+
+    def one(run):
+        try:
+            print(f'== {run.name}: start', flush=True)
+            rec = train_and_record(run, work_root, records_dir, threads_env,
+                                   do_commit)
+        except Exception as err:  # report, let the others go on
+            print(f'== {run.name}: FAILED: {err}', flush=True)
+            return None
+        print(f'== {run.name}: done', flush=True)
+        if on_record is not None:
+            with lock:
+                on_record(rec)
+        return rec
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        return list(pool.map(one, runs))

@@ -1,0 +1,173 @@
+"""Search for a CPU protocol on which mmselfsup's NPID learns (issue 9).
+
+Each candidate is mmselfsup's NPID (configs/protocol_search/
+npid_search_base.py: ResNet-18 standard stem, channels-last, kNN monitor on
+the validation queries) with a training-subset size, batch size, learning
+rate and number of epochs. Candidates train two at a time with one thread
+each (tools/benchmarks/campaign.py: finished runs skipped, interrupted ones
+resumed, each record written to docs/records/protocol_search/ and
+optionally committed as it finishes). The report compares every candidate's
+validation kNN top-1 (k = 200, T = 0.1) with the floors of the same memory
+and queries (tools/benchmarks/knn_floors.py), against its training minutes.
+
+Usage:
+    python tools/benchmarks/protocol_search.py [--only NAME ...]
+        [--parallel 2] [--commit] [--report-only]
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from campaign import REPO, Run, run_campaign  # noqa: E402
+
+CONFIG = 'configs/protocol_search/npid_search_base.py'
+RECORDS = osp.join(REPO, 'docs', 'records', 'protocol_search')
+FLOORS = osp.join(REPO, 'docs', 'records', 'floors')
+
+
+def npid_candidate(num_train: int, batch: int, lr: float, epochs: int,
+                   val_interval: int = 5, extra=(), tag='') -> Run:
+    """mmselfsup's NPID on the first ``num_train`` training images."""
+    name = (f'npid-{num_train // 1000}k-b{batch}-lr{lr:g}-{epochs}e'
+            f'{"-" + tag if tag else ""}')
+    options = [
+        f'model.memory_bank.length={num_train}',
+        f'train_dataloader.dataset.indices={num_train}',
+        f'val_cfg.memory_dataloader.dataset.indices={num_train}',
+        f'train_dataloader.batch_size={batch}',
+        f'optim_wrapper.optimizer.lr={lr:g}',
+        f'train_cfg.max_epochs={epochs}',
+        f'param_scheduler.0.T_max={epochs}',
+        f'param_scheduler.0.end={epochs}',
+        f'train_cfg.val_interval={val_interval}',
+        *extra,
+    ]
+    return Run(name, CONFIG, options, seed=0,
+               meta=dict(num_train=num_train, batch=batch, lr=lr,
+                         epochs=epochs, tag=tag))
+
+
+CANDIDATES = [
+    npid_candidate(10000, 64, 0.03, 35),
+    npid_candidate(5000, 64, 0.03, 70, val_interval=10),
+]
+
+
+def floors_of(num_train: int) -> dict:
+    """Floors of a memory of ``num_train`` images with the validation
+    queries (written by knn_floors.py; see the README of this folder)."""
+    path = osp.join(FLOORS, f'npid-std_cifar10-{num_train // 1000}k_val.json')
+    if not osp.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def records() -> list:
+    out = []
+    for path in sorted(glob.glob(osp.join(RECORDS, '*.json'))):
+        with open(path) as f:
+            out.append(json.load(f))
+    return out
+
+
+def final_val(rec: dict, part: str = 'backbone'):
+    curve = rec['curve'].get(f'knn/{part}_top1_k200') or {}
+    if not curve:
+        return None
+    return curve[max(curve, key=int)]
+
+
+def report(out_dir: str = RECORDS) -> str:
+    recs = records()
+    lines = [
+        '| candidate | images | batch | lr | epochs | steps | minutes | '
+        'kNN top-1 val, backbone | embedding | best pixel floor | '
+        'random net (backbone) | margin over pixels | kNN per epoch (backbone) |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+    ]
+    for r in sorted(recs, key=lambda r: r['train_minutes']):
+        fl = floors_of(r['num_train'])
+        pix = fl.get('best_pixel_floor')
+        b, e = final_val(r, 'backbone'), final_val(r, 'neck')
+        curve = r['curve'].get('knn/backbone_top1_k200', {})
+        per_epoch = ', '.join(f'{k}: {v:.1f}'
+                              for k, v in sorted(curve.items(),
+                                                 key=lambda x: int(x[0])))
+        steps = r['epochs'] * (r['num_train'] // r['batch'])
+        margin = f'{b - pix:+.2f}' if pix is not None and b is not None \
+            else 'n/a'
+        rnd = fl.get('top1', {}).get('random_backbone')
+        lines.append(
+            f"| {r['name']} | {r['num_train']} | {r['batch']} | {r['lr']:g} "
+            f"| {r['epochs']} | {steps} | {r['train_minutes']:.0f} | "
+            f"{b:.2f} | {e:.2f} | {pix:.2f} | "
+            f"{rnd:.2f} | {margin} | {per_epoch} |")
+    table = '\n'.join(lines)
+    with open(osp.join(out_dir, 'README.md'), 'w') as f:
+        f.write('# Protocol search records\n\nWritten by '
+                '`python tools/benchmarks/protocol_search.py --report-only`'
+                ' from the JSON records beside this file (validation '
+                'queries: training images 45,000-49,999).\n\n' + table +
+                '\n')
+    plot(recs, osp.join(out_dir, 'frontier.png'))
+    print(table, flush=True)
+    return table
+
+
+def plot(recs, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for r in recs:
+        pix = floors_of(r['num_train']).get('best_pixel_floor')
+        b = final_val(r)
+        if pix is None or b is None:
+            continue
+        axes[0].scatter(r['train_minutes'], b - pix)
+        axes[0].annotate(r['name'], (r['train_minutes'], b - pix),
+                         fontsize=6)
+        curve = r['curve'].get('knn/backbone_top1_k200', {})
+        epochs = sorted(curve, key=int)
+        axes[1].plot([int(e) for e in epochs],
+                     [curve[e] - pix for e in epochs], marker='o',
+                     label=r['name'])
+    for ax in axes:
+        ax.axhline(10, color='g', ls='--', lw=0.8)
+        ax.axhline(0, color='k', lw=0.8)
+        ax.grid(alpha=0.3)
+        ax.set_ylabel('kNN top-1 minus best pixel floor (val, points)')
+    axes[0].set_xlabel('training minutes (1 thread, 2 runs side by side)')
+    axes[1].set_xlabel('epoch')
+    axes[1].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--only', nargs='+',
+                        choices=[c.name for c in CANDIDATES])
+    parser.add_argument('--parallel', type=int, default=2)
+    parser.add_argument('--work-dir', default='work_dirs/protocol_search')
+    parser.add_argument('--commit', action='store_true',
+                        help='git-commit each record as it finishes')
+    parser.add_argument('--report-only', action='store_true')
+    args = parser.parse_args(argv)
+    os.makedirs(RECORDS, exist_ok=True)
+    if not args.report_only:
+        runs = [c for c in CANDIDATES if not args.only or c.name in args.only]
+        run_campaign(runs, osp.abspath(args.work_dir), RECORDS,
+                     args.parallel, args.commit,
+                     on_record=lambda rec: report())
+    report()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
