@@ -2,3 +2,4 @@ from .metrics import *  # noqa: F401,F403
 from .feature_extraction import (FeatureModel, build_feature_model,  # noqa: F401
                                  extract_features, forward_features)
 from .functional import *  # noqa: F401,F403
+from .pretrained_init import StrictPretrainedInit  # noqa: F401

@@ -4,6 +4,9 @@
 # frozen_stages=4 freezes the stem and all four stages and keeps their
 # BatchNorm layers in eval mode; only the head trains. Set the checkpoint
 # with --cfg-options model.backbone.init_cfg.checkpoint=CKPT.
+# StrictPretrained refuses a checkpoint whose backbone weights do not all
+# fit (missing, unexpected or of another shape); add
+# model.backbone.init_cfg.strict=False to load a partial match on purpose.
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
@@ -18,7 +21,7 @@ model = dict(
         frozen_stages=4,
         norm_eval=True,
         init_cfg=dict(
-            type='Pretrained',
+            type='StrictPretrained',
             checkpoint='work_dirs/'
             'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k/epoch_10.pth',
             prefix='backbone.')),

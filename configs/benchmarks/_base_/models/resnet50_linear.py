@@ -1,7 +1,10 @@
 # Linear classifier on the frozen pooled features of a ResNet-50
 # (mmselfsup's benchmarks/classification/_base_/models/resnet50.py with
 # every stage frozen). Set the checkpoint with
-# --cfg-options model.backbone.init_cfg.checkpoint=CKPT.
+# --cfg-options model.backbone.init_cfg.checkpoint=CKPT. StrictPretrained
+# refuses a checkpoint whose backbone weights do not all fit (missing,
+# unexpected or of another shape); add model.backbone.init_cfg.strict=False
+# to load a partial match on purpose.
 model = dict(
     type='ImageClassifier',
     data_preprocessor=dict(
@@ -19,7 +22,7 @@ model = dict(
         frozen_stages=4,
         norm_eval=True,
         init_cfg=dict(
-            type='Pretrained',
+            type='StrictPretrained',
             checkpoint='work_dirs/membank_r50/'
             'epoch_200.pth',
             prefix='backbone.')),
