@@ -98,3 +98,21 @@ def test_floors_tool_on_tiny_cifar(tiny_cifar10, tmp_path, monkeypatch):
     assert result['best_pixel_floor'] == max(
         result['top1']['pixels_centred'],
         result['top1']['pixels_standardised'])
+
+
+def test_trained_results_beside_the_floors(capsys):
+    tool = _load_tool()
+    knn = dict(num_test=6, accuracy=dict(
+        backbone={'3': dict(top1=50.0, top5=90.0)},
+        neck={'3': dict(top1=20.0, top5=60.0)}))
+    trained = tool.trained_top1(knn, 3)
+    assert trained == dict(trained_backbone=50.0, trained_neck=20.0)
+    floors = dict(k=3, temperature=0.1, num_memory=10, num_queries=6,
+                  queries='val', best_pixel_floor=40.0,
+                  top1=dict(pixels_standardised=35.0, pixels_centred=40.0))
+    table = tool.format_table(floors, trained)
+    assert 'trained network, backbone' in table
+    assert '+10.00 over the better pixel floor' in table
+    assert '-20.00 over the better pixel floor' in table
+    with pytest.raises(ValueError, match='no k = 200'):
+        tool.trained_top1(knn, 200)

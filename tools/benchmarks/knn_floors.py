@@ -3,7 +3,7 @@
 Usage:
     python tools/benchmarks/knn_floors.py CONFIG [--queries val|test]
         [--k 200] [--temperature 0.1] [--seed 0] [--out floors.json]
-        [--cfg-options KEY=VALUE ...]
+        [--trained knn.json] [--cfg-options KEY=VALUE ...]
 
 Weighted kNN (NPID's protocol: k = 200, T = 0.1, cosine similarity) of the
 queries against the memory (the config's training subset, no
@@ -15,7 +15,10 @@ augmentation), on features that involve no training:
   neck, the embedding), built and initialised under ``--seed`` as a
   training run of that seed starts.
 
-A trained model is worth something only above the better of these. The
+A trained model is worth something only above the better of these: with
+``--trained`` (a ``tools/knn.py --out`` JSON of the same config and
+queries) its top-1 is printed beside the floors with its margin over the
+better pixel floor. The
 queries are the validation split (training images 45,000-49,999, never in
 a training subset below 45,000) or the test set; the memory and the query
 loaders are the ones tools/knn.py uses.
@@ -62,6 +65,9 @@ def parse_args(argv=None):
     parser.add_argument('--no-network', action='store_true',
                         help='pixel floors only')
     parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument('--trained', help='tools/knn.py JSON of a trained '
+                        'model (same config and queries) to print beside '
+                        'the floors')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if args.k < 1:
@@ -126,7 +132,19 @@ def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
     return out
 
 
-def format_table(result: dict) -> str:
+def trained_top1(knn: dict, k: int) -> dict:
+    """``{'trained_backbone': top-1, 'trained_neck': top-1}`` of a
+    tools/knn.py results dict at ``k``."""
+    out = {}
+    for part, per_k in knn['accuracy'].items():
+        if str(k) not in per_k:
+            raise ValueError(f'the trained results have no k = {k} '
+                             f'(they have k = {sorted(per_k, key=int)})')
+        out[f'trained_{part}'] = per_k[str(k)]['top1']
+    return out
+
+
+def format_table(result: dict, trained: dict = None) -> str:
     lines = [
         f"kNN floors (k = {result['k']}, T = {result['temperature']:g}): "
         f"{result['num_memory']} memory images, {result['num_queries']} "
@@ -135,6 +153,12 @@ def format_table(result: dict) -> str:
     ]
     for name, acc in result['top1'].items():
         lines.append(f'{LABELS[name]:<48}{acc:>8.2f}')
+    for name, acc in (trained or {}).items():
+        label = 'trained network, ' + ('backbone' if name.endswith(
+            'backbone') else 'embedding')
+        margin = acc - result['best_pixel_floor']
+        lines.append(f'{label:<48}{acc:>8.2f}   ({margin:+.2f} over the '
+                     'better pixel floor)')
     return '\n'.join(lines)
 
 
@@ -148,7 +172,18 @@ def main(argv=None) -> dict:
                     network=not args.no_network)
     result['config'] = args.config
     result['seconds'] = time.perf_counter() - start
-    print(format_table(result), flush=True)
+    trained = None
+    if args.trained:
+        with open(args.trained) as f:
+            knn = json.load(f)
+        if knn.get('num_test') != result['num_queries']:
+            raise ValueError(
+                f'{args.trained} was measured on {knn.get("num_test")} '
+                f'queries, the floors on {result["num_queries"]}: use the '
+                'same queries')
+        trained = trained_top1(knn, args.k)
+        result['trained'] = trained
+    print(format_table(result, trained), flush=True)
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
