@@ -7,6 +7,7 @@ from mmcls.datasets.utils import check_md5
 from mmengine.fileio import exists, join_path
 
 from mmselfsup.registry import DATASETS
+from .cifar_batches import SafeCIFARBatches
 from .converters import MANIFEST
 
 
@@ -68,13 +69,15 @@ def _check_index_range(index_range: Sequence[int]) -> Tuple[int, int]:
 
 
 @DATASETS.register_module()
-class OfflineCIFAR10(_ManifestIntegrity, CIFAR10):
+class OfflineCIFAR10(_ManifestIntegrity, SafeCIFARBatches, CIFAR10):
     """mmcls's ``CIFAR10`` that also reads a copy rebuilt offline.
 
     Same arguments and behaviour as ``mmcls.CIFAR10`` (including
     ``download=True``); in addition it accepts the ``cifar-10-batches-py``
     folder that ``tools/prepare_cifar.py`` writes from image files, checked
-    against that tool's manifest.
+    against that tool's manifest. The batch files are read with a
+    restricted unpickler (numpy arrays, no other objects), so a crafted
+    file cannot run code (:mod:`mmbank.datasets.cifar_batches`).
 
     ``index_range=(start, stop)`` keeps samples ``start .. stop - 1`` of the
     split (renumbered from 0), e.g. the validation queries
@@ -95,6 +98,6 @@ def _check_index_range(index_range: Sequence[int]) -> Tuple[int, int]:
 
 
 @DATASETS.register_module()
-class OfflineCIFAR100(_ManifestIntegrity, CIFAR100):
+class OfflineCIFAR100(_ManifestIntegrity, SafeCIFARBatches, CIFAR100):
     """mmcls's ``CIFAR100`` that also reads a copy rebuilt offline (see
     :class:`OfflineCIFAR10`)."""
