@@ -152,3 +152,46 @@ def test_real_cifar10_tarball(tmp_path):
                        for i in range(len(test))])
     assert np.bincount(labels).tolist() == [1000] * 10
     assert train.get_data_info(0)['img'].shape == (32, 32, 3)
+
+
+def test_output_appears_only_when_complete(tmp_path, monkeypatch):
+    """Files are written under a temporary name beside the output and the
+    folder is renamed at the end: interrupted midway (here after two of the
+    seven files), nothing is left, and the output never exists half-done."""
+    import pickle
+    import types
+
+    from mmbank.datasets.converters import cifar_from_images as conv
+    _write_images(str(tmp_path / 'src'))
+    splits = conv.read_image_splits(str(tmp_path / 'src'),
+                                    CIFAR10_CATEGORIES, progress=False)
+    out = str(tmp_path / 'out')
+    final = osp.join(out, 'cifar-10-batches-py')
+    written = []
+
+    def dump(obj, f, protocol=None):
+        assert not osp.exists(final)
+        assert osp.basename(osp.dirname(f.name)).startswith(
+            '.cifar-10-batches-py.partial-')
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(f.name)
+        pickle.dump(obj, f, protocol=protocol)
+
+    monkeypatch.setattr(conv, 'pickle', types.SimpleNamespace(
+        dump=dump, HIGHEST_PROTOCOL=pickle.HIGHEST_PROTOCOL))
+    with pytest.raises(KeyboardInterrupt):
+        conv.write_cifar(splits, out, CIFAR10_CATEGORIES)
+    assert len(written) == 2
+    _assert_nothing_written(out)
+
+    # uninterrupted: every file and the manifest arrive together
+    written.clear()
+    monkeypatch.setattr(conv, 'pickle', types.SimpleNamespace(
+        dump=lambda obj, f, protocol=None: (written.append(f.name),
+                                             pickle.dump(obj, f, protocol))[1],
+        HIGHEST_PROTOCOL=pickle.HIGHEST_PROTOCOL))
+    assert conv.write_cifar(splits, out, CIFAR10_CATEGORIES) == final
+    assert sorted(os.listdir(out)) == ['cifar-10-batches-py']
+    assert sorted(os.listdir(final)) == sorted(
+        [osp.basename(p) for p in written] + [conv.MANIFEST])
