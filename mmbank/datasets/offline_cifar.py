@@ -86,17 +86,6 @@ class OfflineCIFAR10(_ManifestIntegrity, SafeCIFARBatches, CIFAR10):
     """
 
 
-def _check_index_range(index_range: Sequence[int]) -> Tuple[int, int]:
-    """``(start, stop)`` of a valid ``index_range``, else ValueError."""
-    if (isinstance(index_range, (str, bytes)) or len(index_range) != 2
-            or not all(isinstance(i, int) and not isinstance(i, bool)
-                       for i in index_range)
-            or not 0 <= index_range[0] < index_range[1]):
-        raise ValueError('index_range must be [start, stop) with '
-                         f'0 <= start < stop, got {index_range!r}')
-    return int(index_range[0]), int(index_range[1])
-
-
 @DATASETS.register_module()
 class OfflineCIFAR100(_ManifestIntegrity, SafeCIFARBatches, CIFAR100):
     """mmcls's ``CIFAR100`` that also reads a copy rebuilt offline (see
