@@ -1,5 +1,6 @@
 """Recall@K and NMI of unseen-category retrieval against hand computations."""
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ import torch
 
 from mmbank.evaluation.functional import (nmi, recall_at_k, retrieval_scores,
                                           stable_topk)
+from mmbank.evaluation.functional.retrieval import retrieval_neighbors
 
 # Four unit vectors on a quarter circle. Cosine similarities:
 #   s01 = .8, s02 = .6, s03 = 0, s12 = .96, s13 = .6, s23 = .8
@@ -17,25 +19,6 @@ from mmbank.evaluation.functional import (nmi, recall_at_k, retrieval_scores,
 #   q3 (label 1): 2 (0), 1 (1), 0 (0)  -> 2
 QUARTER = torch.tensor([[1., 0.], [.8, .6], [.6, .8], [0., 1.]])
 QUARTER_LABELS = torch.tensor([0, 1, 0, 1])
-
-
-def reference_recall(feats, labels, ks):
-    """Brute force: full similarity matrix, stable sort, query excluded."""
-    feats = np.asarray(feats, dtype=np.float64)
-    feats = feats / np.linalg.norm(feats, axis=1, keepdims=True)
-    labels = np.asarray(labels)
-    num = len(labels)
-    recalls = {}
-    for k in ks:
-        hits = 0
-        for q in range(num):
-            others = [j for j in range(num) if j != q]
-            sims = feats[others] @ feats[q]
-            # most similar first, ties by index (stable on -sims)
-            order = np.argsort(-sims, kind='stable')[:k]
-            hits += any(labels[others[j]] == labels[q] for j in order)
-        recalls[k] = hits / num
-    return recalls
 
 
 def test_recall_hand_computed_and_query_excluded():
@@ -94,18 +77,127 @@ def test_single_class():
     assert nmi(feats, torch.zeros(5, dtype=torch.long)) == 1.0
 
 
-@pytest.mark.parametrize('max_elements', [1, 7, 2**24])
+def exact_neighbors(feats, k):
+    """Reference for small-integer features: each query's others ranked by
+    exact cosine (``sign(d) d^2 / (|q|^2 |t|^2)`` as a fraction), ties by
+    lower index."""
+    feats = np.asarray(feats).astype(np.int64)
+    sq = (feats**2).sum(1)
+    out = []
+    for q in range(len(feats)):
+
+        def key(j):
+            dot = int(feats[q] @ feats[j])
+            return -Fraction(dot * abs(dot), int(sq[q] * sq[j])), j
+
+        out.append(sorted((j for j in range(len(feats)) if j != q),
+                          key=key)[:k])
+    return out
+
+
+def recall_from_neighbors(neighbors, labels, ks):
+    num = len(labels)
+    return {
+        k: sum(
+            any(labels[j] == labels[q] for j in neighbors[q][:k])
+            for q in range(num)) / num
+        for k in ks
+    }
+
+
+@pytest.mark.parametrize('max_elements', [1, 7 * 37, 2**24])
 def test_chunked_equals_brute_force(max_elements):
     rng = np.random.RandomState(0)
-    # few distinct directions so that ties occur
+    # few distinct directions so that ties occur; all their exactly equal
+    # cosines come from symmetric images (sign flips and permutations)
     feats = rng.randint(-1, 2, size=(37, 3)).astype(np.float32)
     feats[np.abs(feats).sum(1) == 0] = 1.
-    labels = rng.randint(0, 4, size=37)
-    ks = [1, 2, 4, 8, 40]
-    got = recall_at_k(feats, labels, ks, max_elements=max_elements)
-    want = reference_recall(feats, labels, [1, 2, 4, 8, 36])
-    assert [got[k]
-            for k in ks] == pytest.approx([want[k] for k in [1, 2, 4, 8, 36]])
+    want = exact_neighbors(feats, 36)
+    got = retrieval_neighbors(feats, 40, max_elements=max_elements)
+    assert got.tolist() == want  # neighbour order, ties by index
+    for _ in range(5):
+        labels = rng.randint(0, 4, size=37)
+        ks = [1, 2, 4, 8, 40]
+        got = recall_at_k(feats, labels, ks, max_elements=max_elements)
+        ref = recall_from_neighbors(want, labels, [1, 2, 4, 8, 36])
+        assert [got[k] for k in ks] == [ref[k] for k in [1, 2, 4, 8, 36]]
+
+
+def _tied_pairs(seed):
+    """Groups of rows with exactly equal cosines to a query ``q`` whose
+    first two coordinates are equal: ``a``, ``a`` with those coordinates
+    swapped, and positive multiples. Every other row is orthogonal to ``q``
+    (last coordinate only), far below the groups."""
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.randint(-3, 4, (6, ), generator=gen)
+    q[5] = 0
+    q[0] = q[1] = torch.randint(1, 4, (1, ), generator=gen)
+    rows = [q]
+    for _ in range(6):
+        a = torch.randint(-3, 4, (6, ), generator=gen)
+        a[5] = 0
+        a[0], a[1] = 1 + torch.randint(0, 3, (1, ), generator=gen), \
+            -1 - torch.randint(0, 3, (1, ), generator=gen)
+        rows += [a, a[[1, 0, 2, 3, 4, 5]], 3 * a, 2 * a[[1, 0, 2, 3, 4, 5]]]
+    return torch.stack(rows).float()
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2, 3])
+def test_exact_ties_rank_by_index_for_every_chunking(seed):
+    feats = _tied_pairs(seed)
+    num = feats.shape[0]
+    results = [
+        retrieval_neighbors(feats, num, max_elements=m)
+        for m in (1, 5 * num, 2**24)
+    ]
+    for got in results[1:]:
+        assert torch.equal(got, results[0])
+    # query 0 ranks each tied group by index: a difference of a last bit
+    # between its equal cosines would put a higher index first. (Other
+    # queries can have exact ties between rows that are not images of each
+    # other, e.g. cosines 1 / sqrt(10 * 19) from (1, -3, 1, -2, 2, 0) and
+    # (-1, 1, 2, -2, -3, 0): the 2**-24 rounding of the features separates
+    # them by ~1e-8, the same way on every machine.)
+    want = exact_neighbors(feats, num - 1)[0]
+    assert results[0][0].tolist() == want
+    neighbors = [want] + results[0][1:].tolist()
+    # through Recall@K: query 0 and one member m of a tied group share a
+    # class (all other labels distinct) and K ends at the group's first
+    # place: the query hits iff m is the group's lowest index
+    dots = [int(feats[0] @ feats[j]) for j in want]
+    cos = [  # sign(d) d^2 / |t|^2: the order of the cosines
+        Fraction(d * abs(d), int(feats[j] @ feats[j]))
+        for d, j in zip(dots, want)
+    ]
+    firsts = [p for p in range(len(cos)) if p == 0 or cos[p] != cos[p - 1]]
+    for start in firsts:
+        group = [j for j, c in zip(want, cos) if c == cos[start]]
+        for member in group:
+            labels = torch.arange(num) + 1
+            labels[0] = labels[member] = 0
+            got = recall_at_k(feats, labels, [start + 1], max_elements=num)
+            ref = recall_from_neighbors(neighbors, labels.tolist(),
+                                        [start + 1])
+            assert got == ref
+
+
+@pytest.mark.parametrize('dim', [8, 512])
+def test_random_features_identical_for_every_chunking(dim):
+    gen = torch.Generator().manual_seed(dim)
+    feats = torch.randn(60, dim, generator=gen)
+    feats[30:] = feats[:30] * (1 + 1e-7 * torch.randn(30, 1, generator=gen))
+    results = [
+        retrieval_neighbors(feats, 20, max_elements=m)
+        for m in (1, 7 * 60, 2**24)
+    ]
+    for got in results[1:]:
+        assert torch.equal(got, results[0])
+    labels = torch.randint(0, 6, (60, ), generator=gen)
+    recalls = [
+        recall_at_k(feats, labels, [1, 2, 4, 8], max_elements=m)
+        for m in (1, 7 * 60, 2**24)
+    ]
+    assert recalls[0] == recalls[1] == recalls[2]
 
 
 def test_stable_topk_matches_stable_sort():

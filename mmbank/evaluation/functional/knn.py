@@ -10,22 +10,148 @@ Conventions (tested in ``tests/test_evaluation/test_knn_functional.py``):
   train rows ``train_chunk_size`` at a time with a running top-k, so no
   ``test x train`` similarity matrix is ever formed; at most a
   ``chunk_size x train_chunk_size`` block.
-- Neighbours with equal similarity are ordered by train index (lower
-  first), also at the k-th place, so results do not depend on chunking.
+- Similarities are exact, so results do not depend on chunking nor on the
+  BLAS (see :func:`fixed_point_rows` for the devices): each feature is
+  L2-normalised in float64 and rounded to a multiple of ``2**-24``
+  (:func:`fixed_point_rows`; the cosine moves by at most
+  ``2**-24 * sqrt(C)``, about ``1.4e-6`` for 512-d features and typically
+  ``1e-8``), and the similarity of two rounded features is their dot
+  product computed by a float64 matrix product, in which every partial sum
+  is an integer multiple of ``2**-48`` below ``2**5`` and therefore exact in
+  any summation order (:func:`exact_similarity`), then rounded to float32.
+  A float32 matrix product would not do: its last bits depend on the tile
+  shape (a ``1 x n`` block goes to a matrix-vector kernel), so equal
+  similarities could compare unequal in one chunking and not in another.
+  The float64 product costs about twice the float32 one on CPUs (more on
+  GPUs with slow float64).
+- Neighbours with equal similarity (equal float32 values) are ordered by
+  train index (lower first), also at the k-th place. Equal features, and
+  images of each other under a symmetry of the query, have equal
+  similarities; cosines equal only in exact arithmetic can be separated by
+  the rounding of the features (by ~1e-8), deterministically.
 - ``k`` larger than the train set uses every train sample.
 - Scores are ``sum_j exp((s_j - s_max) / T)``: Wu et al.'s
   ``sum_j exp(s_j / T)`` times the per-row constant ``exp(-s_max / T)``
   (``s_max`` the row's best similarity), which changes no prediction and
-  cannot overflow whatever ``T``.
+  cannot overflow whatever ``T``; they are summed in float64.
 - Classes with equal scores rank by class index (lower first): top-1 is
   the lowest-index class among the best. Top-k with fewer than k classes is
   top-``num_classes`` (always correct).
+- NaN or infinite features are refused (:func:`check_finite_features`).
 """
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
+
+
+#: Features are rounded to multiples of ``2**-FIXED_POINT_BITS`` (see
+#: :func:`fixed_point_rows`).
+FIXED_POINT_BITS = 24
+_ROW_BLOCK = 8192  # rows normalised at a time (bounds the float64 copy)
+
+
+class NonFiniteFeaturesError(ValueError):
+    """Features hold NaN or infinite values (e.g. of a diverged model)."""
+
+
+def check_finite_features(feats: Tensor, name: str = 'feats') -> None:
+    """Refuse features with NaN or infinite values.
+
+    The one check shared by the kNN and retrieval functions and tools.
+
+    Args:
+        feats (Tensor): ``(N, C)`` features.
+        name (str): What they are, to start the message with, e.g.
+            ``'The backbone features of the train split'``.
+
+    Raises:
+        NonFiniteFeaturesError: naming ``name`` and how many rows are bad.
+    """
+    finite = torch.isfinite(feats)
+    if bool(finite.all()):
+        return
+    rows = finite.reshape(finite.shape[0], -1).all(dim=1) \
+        if feats.dim() > 1 else finite
+    bad = int((~rows).sum())
+    raise NonFiniteFeaturesError(
+        f'{name} contain NaN or infinite values ({bad} of {rows.numel()} '
+        'rows); the model that produced them is broken, e.g. its training '
+        'diverged.')
+
+
+def fixed_point_rows(feats: Tensor,
+                     normalize: bool = True
+                     ) -> Tuple[Tensor, Optional[Tensor]]:
+    """Rows rounded to multiples of ``2**-24``, with norm at most 1, so that
+    :func:`exact_similarity` can compute their dot products exactly.
+
+    ``normalize=True``: each row is divided by its L2 norm (computed in
+    float64; zero rows stay zero). ``normalize=False``: each row is divided
+    by the power of two ``2**e`` that brings its norm into ``[0.5, 1)``;
+    ``e`` is returned, so the dot product of rows ``i``, ``j`` is
+    ``2**(e_i + e_j)`` times that of the rounded rows. A row's result
+    depends on that row only, and on a CPU not on its vector width (the
+    squares are summed in order); a GPU could round a value within
+    ``1e-16`` of a rounding boundary the other way. The rounded values are
+    stored exactly in float32.
+
+    Args:
+        feats (Tensor): ``(N, C)`` finite features.
+        normalize (bool): L2-normalise (cosine similarity), else scale by
+            powers of two (dot product). Defaults to True.
+
+    Returns:
+        tuple[Tensor, Tensor | None]: ``(N, C)`` float32 rows on
+        ``feats``' device and, for ``normalize=False``, the ``(N,)`` int64
+        exponents ``e``.
+    """
+    out = torch.empty(feats.shape, dtype=torch.float32, device=feats.device)
+    exps = None if normalize else torch.empty(
+        feats.shape[0], dtype=torch.long, device=feats.device)
+    scale = float(2**FIXED_POINT_BITS)
+    for r0 in range(0, feats.shape[0], _ROW_BLOCK):
+        rows = feats[r0:r0 + _ROW_BLOCK].to(torch.float64)
+        # squared norm summed in a fixed (sequential) order, unlike
+        # ``norm``, whose vectorised order depends on the CPU
+        norm = rows.square().cumsum(dim=1)[:, -1:].sqrt()
+        if normalize:
+            rows = rows / norm.clamp_min(1e-12)
+        else:
+            exp = torch.frexp(norm)[1].to(torch.long)  # norm < 2**exp
+            rows = rows * torch.pow(2.0, -exp.to(torch.float64))
+            exps[r0:r0 + _ROW_BLOCK] = exp.flatten()
+        out[r0:r0 + _ROW_BLOCK] = torch.round(rows * scale) / scale
+    return out, exps
+
+
+def exact_similarity(a: Tensor,
+                     b: Tensor,
+                     a_exp: Optional[Tensor] = None,
+                     b_exp: Optional[Tensor] = None) -> Tensor:
+    """``a @ b.T`` of :func:`fixed_point_rows` rows, computed exactly and
+    rounded to float32.
+
+    Each product of two entries is an integer multiple of ``2**-48`` and,
+    rows having norm at most 1, every partial sum lies below ``2**5`` in
+    magnitude (Cauchy-Schwarz): a float64 matrix product represents all of
+    them exactly, whatever its summation order, blocking or use of FMA. The
+    result therefore depends only on the two rows, not on the shapes of
+    ``a`` and ``b`` nor on the BLAS.
+
+    Args:
+        a (Tensor): ``(M, C)`` rounded rows.
+        b (Tensor): ``(N, C)`` rounded rows, on ``a``'s device.
+        a_exp, b_exp (Tensor, optional): Their exponents (dot product mode).
+
+    Returns:
+        Tensor: ``(M, N)`` float32 similarities.
+    """
+    sims = torch.mm(a.to(torch.float64), b.to(torch.float64).T)
+    if a_exp is not None:
+        sims *= torch.pow(2.0, (a_exp[:, None] + b_exp[None, :]).to(
+            torch.float64))
+    return sims.to(torch.float32)
 
 
 def _check_feats(train_feats: Tensor, test_feats: Tensor) -> None:
@@ -42,6 +168,8 @@ def _check_feats(train_feats: Tensor, test_feats: Tensor) -> None:
         raise ValueError('The train (memory) set is empty: no neighbours.')
     if test_feats.shape[0] == 0:
         raise ValueError('The test set is empty: nothing to classify.')
+    check_finite_features(train_feats, 'The train (memory) features')
+    check_finite_features(test_feats, 'The test features')
 
 
 def _check_labels(labels: Tensor, num: int, num_classes: int,
@@ -76,6 +204,11 @@ def knn_neighbors(
                            torch.device]] = None) -> Tuple[Tensor, Tensor]:
     """The ``k`` most cosine-similar train features of each test feature.
 
+    Similarities are exact (see the module's conventions), so the result is
+    the same for every ``chunk_size`` and ``train_chunk_size``; ties are
+    broken by the lower train index. A block of similarities is computed in
+    float64 (``chunk_size x train_chunk_size`` doubles at a time).
+
     Args:
         train_feats (Tensor): ``(N, C)`` train (memory) features.
         test_feats (Tensor): ``(M, C)`` test (query) features.
@@ -83,7 +216,8 @@ def knn_neighbors(
         chunk_size (int): Test rows per chunk. Defaults to 1024.
         train_chunk_size (int): Train rows per chunk. Defaults to 16384.
         normalize (bool): L2-normalise the features first (cosine
-            similarity); False: use them as they are (dot product).
+            similarity); False: dot products of the features as they are
+            (each row rounded to 24 bits after its leading power of two).
             Defaults to True.
         device (str | torch.device, optional): Where to compute; the train
             features are moved there once. Defaults to the train features'
@@ -101,23 +235,25 @@ def knn_neighbors(
                          f'{train_chunk_size}.')
     device = torch.device(device) if device is not None \
         else train_feats.device
-    train = train_feats.to(device=device, dtype=torch.float32)
-    if normalize:
-        train = F.normalize(train, dim=1)
+    train, train_exp = fixed_point_rows(train_feats.to(device), normalize)
+    # all test rows at once: their rounding is the same whatever chunk_size
+    test, test_exp = fixed_point_rows(test_feats, normalize)
     num_train = train.shape[0]
     k = min(k, num_train)
     all_sims, all_idx = [], []
-    for start in range(0, test_feats.shape[0], chunk_size):
-        query = test_feats[start:start + chunk_size].to(
-            device=device, dtype=torch.float32)
-        if normalize:
-            query = F.normalize(query, dim=1)
+    for start in range(0, test.shape[0], chunk_size):
+        query = test[start:start + chunk_size].to(device)
+        query_exp = None if test_exp is None else \
+            test_exp[start:start + chunk_size].to(device)
         best_sims = query.new_empty((query.shape[0], 0))
         best_idx = torch.empty((query.shape[0], 0),
                                dtype=torch.long,
                                device=device)
         for t0 in range(0, num_train, train_chunk_size):
-            sims = query @ train[t0:t0 + train_chunk_size].T
+            sims = exact_similarity(
+                query, train[t0:t0 + train_chunk_size], query_exp,
+                None if train_exp is None else
+                train_exp[t0:t0 + train_chunk_size])
             sims, idx = _chunk_topk(sims, min(k, sims.shape[1]))
             best_sims, best_idx = _merge_topk(
                 torch.cat([best_sims, sims], 1),
@@ -186,13 +322,14 @@ def knn_vote(sims: Tensor,
     if sims.shape != neighbor_labels.shape:
         raise ValueError(f'sims {tuple(sims.shape)} and neighbor_labels '
                          f'{tuple(neighbor_labels.shape)} differ in shape.')
-    weights = ((sims - sims[:, :1]) / temperature).exp()
+    weights = ((sims - sims[:, :1]) / temperature).exp().to(torch.float64)
     scores = {}
     for k in _ks(ks):
-        scores[k] = sims.new_zeros(
-            (sims.shape[0], num_classes)).scatter_add_(1,
-                                                       neighbor_labels[:, :k],
-                                                       weights[:, :k])
+        # summed in float64 (then rounded): the order of the additions
+        # (atomic on GPUs) cannot change the float32 result in practice
+        scores[k] = weights.new_zeros(
+            (sims.shape[0], num_classes)).scatter_add_(
+                1, neighbor_labels[:, :k], weights[:, :k]).to(sims.dtype)
     return scores
 
 

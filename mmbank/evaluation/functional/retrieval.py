@@ -3,9 +3,11 @@ functions.
 
 Notation: ``N`` samples with ``D``-dim features and integer class labels.
 Similarity is cosine: features are L2-normalised first. Each sample queries
-all the others (itself excluded). Neighbours with equal similarity are
-ranked by ascending index, so results do not depend on the order in which a
-top-k routine happens to return ties.
+all the others (itself excluded). Similarities are computed exactly as in
+the kNN (:func:`mmbank.evaluation.functional.knn.exact_similarity`: the
+normalised features rounded to multiples of ``2**-24``, their dot products
+exact), so they do not depend on the chunking, the BLAS or the machine, and
+neighbours with equal similarity are ranked by ascending index.
 """
 from typing import Dict, Optional, Sequence, Union
 
@@ -13,6 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from .knn import check_finite_features, exact_similarity, fixed_point_rows
 
 ArrayLike = Union[Tensor, np.ndarray]
 
@@ -29,6 +33,12 @@ def check_retrieval_inputs(feats: ArrayLike,
         tuple[Tensor, Tensor]: ``(N, D)`` float32 L2-normalised features
         and ``(N,)`` int64 labels.
     """
+    feats, labels = _checked(feats, labels)
+    return F.normalize(feats, dim=1), labels
+
+
+def _checked(feats: ArrayLike, labels: ArrayLike) -> 'tuple[Tensor, Tensor]':
+    """:func:`check_retrieval_inputs` without the normalisation."""
     feats = torch.as_tensor(feats)
     labels = torch.as_tensor(labels)
     if feats.dim() != 2:
@@ -47,9 +57,8 @@ def check_retrieval_inputs(feats: ArrayLike,
     if labels.is_floating_point() or labels.is_complex():
         raise ValueError(f'labels must be integers, got {labels.dtype}')
     feats = feats.detach().float().cpu()
-    if not bool(torch.isfinite(feats).all()):
-        raise ValueError('feats contain NaN or infinite values')
-    return F.normalize(feats, dim=1), labels.detach().long().cpu()
+    check_finite_features(feats, 'feats')
+    return feats, labels.detach().long().cpu()
 
 
 def stable_topk(scores: Tensor, k: int) -> Tensor:
@@ -75,6 +84,48 @@ def stable_topk(scores: Tensor, k: int) -> Tensor:
     return idx.gather(1, order)
 
 
+def retrieval_neighbors(feats: ArrayLike,
+                        k: int,
+                        max_elements: int = 2**24) -> Tensor:
+    """The ``k`` most cosine-similar other samples of every sample.
+
+    The ``N x N`` similarity matrix is never built: queries go in chunks of
+    ``max(1, max_elements // N)`` rows, so memory stays bounded. The result
+    does not depend on the chunking (similarities are exact).
+
+    Args:
+        feats (Tensor | ndarray): ``(N, D)`` finite features, ``N >= 2``.
+        k (int): Neighbours per sample, clipped to ``N - 1``.
+        max_elements (int): Bound on the similarities held at once.
+            Defaults to 2**24.
+
+    Returns:
+        Tensor: ``(N, min(k, N - 1))`` int64 indices, most similar first,
+        ties by ascending index, the query itself excluded.
+    """
+    feats = torch.as_tensor(feats)
+    if feats.dim() != 2 or feats.shape[0] < 2:
+        raise ValueError('feats must be (N, D) with N >= 2, got shape '
+                         f'{tuple(feats.shape)}')
+    if k < 1 or max_elements < 1:
+        raise ValueError(f'k and max_elements must be >= 1, got {k} and '
+                         f'{max_elements}')
+    feats = feats.detach().float().cpu()
+    check_finite_features(feats, 'feats')
+    rows, _ = fixed_point_rows(feats)
+    num = rows.shape[0]
+    k = min(k, num - 1)
+    chunk = max(1, min(num, max_elements // num))
+    neighbors = []
+    for start in range(0, num, chunk):
+        end = min(start + chunk, num)
+        sims = exact_similarity(rows[start:end], rows)  # (m, N)
+        local = torch.arange(end - start)
+        sims[local, local + start] = float('-inf')  # exclude the query
+        neighbors.append(stable_topk(sims, k))
+    return torch.cat(neighbors)
+
+
 def recall_at_k(feats: ArrayLike,
                 labels: ArrayLike,
                 ks: Sequence[int] = (1, 2, 4, 8),
@@ -84,9 +135,7 @@ def recall_at_k(feats: ArrayLike,
     Recall@K is the fraction of queries with at least one sample of their
     class among their ``K`` most similar other samples. A ``K`` larger than
     ``N - 1`` is clipped to ``N - 1`` (every other sample is a neighbour).
-
-    The ``N x N`` similarity matrix is never built: queries go in chunks of
-    ``max(1, max_elements // N)`` rows, so memory stays bounded.
+    Neighbours are those of :func:`retrieval_neighbors`.
 
     Args:
         feats (Tensor | ndarray): ``(N, D)`` features, ``N >= 2``.
@@ -105,25 +154,15 @@ def recall_at_k(feats: ArrayLike,
                                                   (int, np.integer)) or k < 1
             for k in ks):
         raise ValueError(f'ks must be a non-empty list of ints >= 1, got {ks}')
-    feats, labels = check_retrieval_inputs(feats, labels)
+    feats, labels = _checked(feats, labels)
     num = feats.shape[0]
     k_max = min(max(ks), num - 1)
-    chunk = max(1, min(num, max_elements // num))
-    hits = {k: 0 for k in ks}
-    for start in range(0, num, chunk):
-        end = min(start + chunk, num)
-        sims = feats[start:end] @ feats.t()  # (m, N)
-        rows = torch.arange(end - start)
-        sims[rows, rows + start] = float('-inf')  # exclude the query
-        nn_idx = stable_topk(sims, k_max)  # (m, k_max)
-        match = labels[nn_idx] == labels[start:end, None]
-        first_hit = torch.where(
-            match.any(dim=1),
-            match.int().argmax(dim=1), torch.full((end - start, ),
-                                                  k_max))  # k_max: no hit
-        for k in ks:
-            hits[k] += int((first_hit < min(k, k_max)).sum())
-    return {k: hits[k] / num for k in ks}
+    nn_idx = retrieval_neighbors(feats, k_max, max_elements)  # (N, k_max)
+    match = labels[nn_idx] == labels[:, None]
+    first_hit = torch.where(
+        match.any(dim=1),
+        match.int().argmax(dim=1), torch.full((num, ), k_max))  # no hit
+    return {k: int((first_hit < min(k, k_max)).sum()) / num for k in ks}
 
 
 def nmi(feats: ArrayLike,
