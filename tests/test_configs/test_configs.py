@@ -33,12 +33,16 @@ def test_membank_r50_builds_with_bank_sized_from_dataset():
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
     assert [type(h).__name__ for h in hooks] == [
         'MemoryBankCheckHook', 'CheckInvalidLossHook',
-        'HardNegativeMergeHook'
+        'HardNegativeMergeHook', 'RNGStateHook'
     ]
     assert cfg.model_wrapper_cfg.broadcast_buffers is False
 
 
-def test_ablations_differ_only_in_their_switches():
+@pytest.mark.parametrize('protocol', [
+    'resnet18-std_1xb64x{}-coslr-10e_cifar10-5k.py',
+    'resnet18-std_1xb64x{}-coslr-35e_cifar10-10k.py'
+])
+def test_ablations_differ_only_in_their_switches(protocol):
     def switches(name):
         cfg = Config.fromfile(
             osp.join(REPO, 'configs', 'ablations', name))
@@ -55,11 +59,9 @@ def test_ablations_differ_only_in_their_switches():
         return (views, cons, merge), rest
 
     names = {
-        'vanilla': 'membank-vanilla_resnet18-std_1xb64x1-coslr-10e_cifar10-5k.py',
-        'views': 'membank-views_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py',
-        'consistency': 'membank-consistency_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py',  # noqa
-        'merge': 'membank-merge_resnet18-std_1xb64x1-coslr-10e_cifar10-5k.py',
-        'full': 'membank-full_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py',
+        name: f'membank-{name}_' + protocol.format(views)
+        for name, views in (('vanilla', 1), ('views', 2),
+                            ('consistency', 2), ('merge', 1), ('full', 2))
     }
     got = {k: switches(v) for k, v in names.items()}
     assert got['vanilla'][0] == (1, False, False)
@@ -69,3 +71,22 @@ def test_ablations_differ_only_in_their_switches():
     assert got['full'][0] == (2, True, True)
     for name in names:
         assert got[name][1] == got['full'][1], name
+
+
+def test_cpu_protocol_method_is_the_baselines_batch_times_views():
+    """The paper's large mini-batch: B samples x K views, B = NPID's."""
+    npid = Config.fromfile(osp.join(
+        REPO, 'configs', 'npid', 'npid_resnet18-std_1xb64-coslr-35e_cifar10-10k.py'))
+    full = Config.fromfile(osp.join(
+        REPO, 'configs', 'membank',
+        'membank_resnet18-std_1xb64x2-coslr-35e_cifar10-10k.py'))
+    assert full.train_dataloader.batch_size == npid.train_dataloader.batch_size
+    assert full.train_dataloader.dataset.pipeline[0]['num_views'] == 2
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg',
+                'val_dataloader'):
+        assert full[key] == npid[key], key
+    assert full.train_dataloader.dataset.indices == \
+        npid.model.memory_bank.length == 10000
+    # the monitor scores the validation queries, outside the subset
+    assert npid.val_dataloader.dataset.test_mode is False
+    assert tuple(npid.val_dataloader.dataset.index_range) == (45000, 50000)

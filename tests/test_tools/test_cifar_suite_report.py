@@ -1,81 +1,61 @@
-"""The accuracy suite's and sweep's bookkeeping, on made-up finished runs
-(the runs themselves are benchmarks, not tests)."""
-import json
-import os
+"""The accuracy suite's bookkeeping on made-up records (the runs themselves
+are benchmarks, not tests): floors first, means and spreads over seeds,
+validation and test columns, one command per row."""
 import os.path as osp
 import sys
-from argparse import Namespace
 
 import pytest
 
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools',
                             'benchmarks'))
 import cifar_suite  # noqa: E402
-import cifar_sweep  # noqa: E402
 
 
-def _knn(backbone, neck):
-    return dict(accuracy=dict(backbone={'200': dict(top1=backbone)},
-                              neck={'200': dict(top1=neck)}))
+def _rec(run, seed, val, test=None, linear=None, step=0.5):
+    return dict(name=f'{run}_seed{seed}', run=run, seed=seed,
+                curve={'knn/backbone_top1_k200': {'5': val - 5, '35': val},
+                       'knn/neck_top1_k200': {'35': val - 1}},
+                test_top1=None if test is None else dict(backbone=test,
+                                                         neck=test - 2),
+                linear_top1=linear, mean_step_seconds=step)
 
 
-def _finished(work_dir, name, seed, backbone, neck, iter_seconds,
-              linear=None, logged=((1, 20), (2, 59))):
-    """A run directory as one_run leaves it, with mmengine's scalars."""
-    run = osp.join(work_dir, f'{name}_seed{seed}')
-    vis = osp.join(run, '20260101_000000', 'vis_data')
-    os.makedirs(vis)
-    with open(osp.join(vis, 'scalars.json'), 'w') as f:
-        for epoch, it in logged:
-            f.write(json.dumps(dict(loss=1.0, time=iter_seconds,
-                                    epoch=epoch, iter=it, step=it)) + '\n')
-    config, epochs, views = cifar_suite.RUNS[name][:3]
-    with open(osp.join(run, 'done.json'), 'w') as f:
-        json.dump(dict(name=name, seed=seed, config=config, epochs=epochs,
-                       views=views, knn=_knn(backbone, neck), curve={},
-                       train_seconds=600.0, mean_iter_seconds=iter_seconds),
-                  f)
-    if linear is not None:
-        with open(osp.join(run, 'linear.json'), 'w') as f:
-            json.dump(dict(top1=linear), f)
-
-
-def test_suite_table_has_means_spreads_linear_and_epoch_time(tmp_path):
+def test_suite_table(tmp_path, monkeypatch):
     pytest.importorskip('matplotlib')
-    work = str(tmp_path)
-    _finished(work, 'npid', 0, 30.0, 29.0, 0.5, linear=20.0)
-    _finished(work, 'npid', 1, 32.0, 31.0, 0.5, linear=22.0)
-    _finished(work, 'vanilla', 0, 33.0, 32.5, 0.25)
-    # epochs logged at iterations 20 and 59: 39 iterations per epoch
-    assert cifar_suite.scalars(osp.join(work, 'npid_seed0'))[2] == 39
-    cifar_suite.report(Namespace(work_dir=work))
-    rows = open(osp.join(work, 'results.md')).read().splitlines()
-    npid = next(r for r in rows if r.startswith("| mmselfsup's NPID |"))
+    floors = dict(val=dict(top1=dict(pixels_standardised=34.0,
+                                     pixels_centred=38.0,
+                                     random_backbone=32.0,
+                                     random_neck=30.0)),
+                  test={})
+    monkeypatch.setattr(cifar_suite, 'floors_if_present',
+                        lambda q: floors[q])
+    recs = [_rec('npid', 0, 48.0, test=47.0, linear=40.0),
+            _rec('npid', 1, 50.0, test=49.0, linear=42.0),
+            _rec('vanilla', 0, 45.0)]
+    cifar_suite.report(recs, str(tmp_path))
+    rows = (tmp_path / 'README.md').read_text().splitlines()
+    table = [r for r in rows if r.startswith('|')]
+    # floors come first, the validation floors filled, test ones missing
+    assert table[2].startswith('| floor: raw pixels, standardised')
+    assert '| 34.00 | - | - | - |' in table[2]
+    assert table[3].startswith('| floor: raw pixels, centred per image')
+    assert '| 32.00 | 30.00 |' in table[4]  # random net: backbone, embedding
+    npid = next(r for r in table if r.startswith("| mmselfsup's NPID |"))
     cells = [c.strip() for c in npid.split('|')[1:-1]]
-    # mean ± sample std of 30 and 32; time per epoch 0.5 s x 39 steps
-    assert cells[4:8] == ['31.00 ± 1.41 (n=2)', '30.00 ± 1.41 (n=2)',
-                          '21.00 ± 1.41 (n=2)', '20']
+    # mean ± sample std of the last monitor point (epoch 35), test, linear
+    assert cells[3:8] == ['49.00 ± 1.41 (n=2)', '48.00 ± 1.41 (n=2)',
+                          '48.00 ± 1.41 (n=2)', '46.00 ± 1.41 (n=2)',
+                          '41.00 ± 1.41 (n=2)']
     assert cells[-1] == '`python tools/benchmarks/cifar_suite.py --only npid`'
-    vanilla = next(r for r in rows if r.startswith('| vanilla bank'))
-    assert '| 33.00 | 32.50 | - | 10 |' in vanilla  # no linear run
-    assert osp.exists(osp.join(work, 'knn_curves.png'))
+    vanilla = next(r for r in table if r.startswith('| vanilla bank'))
+    assert '| 45.00 | 44.00 | - | - | - |' in vanilla
+    assert (tmp_path / 'knn_curves.png').exists()
 
 
-def test_sweep_table_compares_each_variant_with_its_reference(tmp_path):
-    work = str(tmp_path)
-    for name, b, e in (('full-lr-0.03', 26.0, 24.0),
-                       ('full-lr-0.003', 35.5, 35.0)):
-        run = osp.join(work, f'{name}_seed0')
-        os.makedirs(run)
-        with open(osp.join(run, 'done.json'), 'w') as f:
-            json.dump(dict(name=name, seed=0, knn=_knn(b, e)), f)
-    cifar_sweep.report(work)
-    rows = open(osp.join(work, 'sweep.md')).read().splitlines()
-    assert len(rows) == 4  # header, rule, two variants in table order
-    assert rows[2].startswith('| full-lr-0.03 |')
-    assert rows[3].startswith('| full-lr-0.003 |')
-    assert rows[3].endswith('| 35.50 | 35.00 | +9.50 / +11.00 '
-                            '(full-lr-0.03) |')
-    # every variant names its learning rate explicitly
-    for variant in cifar_sweep.VARIANTS.values():
-        assert any(o.startswith(cifar_sweep.LR) for o in variant['options'])
+def test_seeded_runs_repeat_and_others_do_not():
+    runs = cifar_suite.suite_runs(['npid', 'vanilla'], [0, 1, 2])
+    assert [r.name for r in runs] == ['npid_seed0', 'vanilla_seed0',
+                                      'npid_seed1', 'npid_seed2']
+    assert all(r.seed == int(r.name[-1]) for r in runs)
+    assert not any(r.test for r in runs)
+    assert all(r.test for r in cifar_suite.suite_runs(['npid'], [0], True))

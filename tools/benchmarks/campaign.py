@@ -6,7 +6,8 @@ one thread (the data pipeline is single-threaded, so two one-thread runs
 side by side give nearly twice the throughput of one two-thread run), and:
 
 - skips a run whose record (``<records>/<name>.json``, small, meant to be
-  committed) exists: a new machine re-runs nothing that finished;
+  committed) exists: a new machine re-runs nothing that finished (a run
+  asked for its test read later gets it from its checkpoint);
 - resumes a run whose work directory holds a checkpoint
   (``tools/train.py --resume``): an interrupted run loses at most the
   epochs since its last checkpoint;
@@ -139,7 +140,9 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
     record_path = osp.join(records_dir, f'{run.name}.json')
     if osp.exists(record_path):
         with open(record_path) as f:
-            return json.load(f)
+            record = json.load(f)
+        if not run.test or 'test_top1' in record:
+            return record
     work = osp.join(work_root, run.name)
     os.makedirs(work, exist_ok=True)
     log = osp.join(work, 'campaign.out')

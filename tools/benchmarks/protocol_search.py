@@ -53,7 +53,9 @@ def npid_candidate(num_train: int, batch: int, lr: float, epochs: int,
 
 CANDIDATES = [
     npid_candidate(10000, 64, 0.03, 35),
+    # stopped by hand after epoch 15 (its record says so)
     npid_candidate(5000, 64, 0.03, 70, val_interval=10),
+    npid_candidate(10000, 32, 0.03, 30),
 ]
 
 
@@ -90,7 +92,7 @@ def report(out_dir: str = RECORDS) -> str:
         'random net (backbone) | margin over pixels | kNN per epoch (backbone) |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
-    for r in sorted(recs, key=lambda r: r['train_minutes']):
+    for r in sorted(recs, key=lambda r: r['train_minutes'] or 1e9):
         fl = floors_of(r['num_train'])
         pix = fl.get('best_pixel_floor')
         b, e = final_val(r, 'backbone'), final_val(r, 'neck')
@@ -101,10 +103,12 @@ def report(out_dir: str = RECORDS) -> str:
         steps = r['epochs'] * (r['num_train'] // r['batch'])
         margin = f'{b - pix:+.2f}' if pix is not None and b is not None \
             else 'n/a'
+        minutes = f"{r['train_minutes']:.0f}" if r['train_minutes'] \
+            else f"stopped after epoch {r['last_epoch']}"
         rnd = fl.get('top1', {}).get('random_backbone')
         lines.append(
             f"| {r['name']} | {r['num_train']} | {r['batch']} | {r['lr']:g} "
-            f"| {r['epochs']} | {steps} | {r['train_minutes']:.0f} | "
+            f"| {r['epochs']} | {steps} | {minutes} | "
             f"{b:.2f} | {e:.2f} | {pix:.2f} | "
             f"{rnd:.2f} | {margin} | {per_epoch} |")
     table = '\n'.join(lines)
@@ -127,7 +131,7 @@ def plot(recs, path):
     for r in recs:
         pix = floors_of(r['num_train']).get('best_pixel_floor')
         b = final_val(r)
-        if pix is None or b is None:
+        if pix is None or b is None or not r['train_minutes']:
             continue
         axes[0].scatter(r['train_minutes'], b - pix)
         axes[0].annotate(r['name'], (r['train_minutes'], b - pix),

@@ -1,0 +1,13 @@
+# Ablation: the vanilla memory bank (NPID with the full softmax): K = 1 view,
+# no consistency, no merging. Differs from the full method only in those
+# switches.
+_base_ = '../membank/membank_resnet18-std_1xb64x2-coslr-35e_cifar10-10k.py'
+
+num_views = 1
+train_dataloader = dict(dataset=dict(pipeline=[
+    dict(type='MultiViewWithIndex', num_views=num_views,
+         transforms={{_base_.view_pipeline}}),
+    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
+]))
+model = dict(head=dict(loss_consistency=None))
+custom_hooks = {{_base_.base_hooks}}
