@@ -36,7 +36,7 @@ def measure(num: int, dim: int, chunk: int, max_tiles: int) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from mmbank.models.utils import (argmax_in_blocks, best_block_per_row,
+    from mmbank.models.utils.nn_search import (argmax_in_blocks, best_block_per_row,
                                      nearest_other_group)
     torch.manual_seed(0)
     # warm up the kernels on a tiny bank first

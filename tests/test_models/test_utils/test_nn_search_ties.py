@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmbank.models.utils import (argmax_in_blocks, best_block_per_row,
+from mmbank.models.utils.nn_search import (argmax_in_blocks, best_block_per_row,
                                  nearest_other_group)
 
 torch.set_num_threads(1)  # 2 cores, shared

@@ -1,0 +1,36 @@
+"""Updates of the memory bank's rows as pure functions of tensors."""
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def momentum_update(rows: Tensor, view_feats: Tensor,
+                    momentum: float) -> Tensor:
+    """``normalise(momentum * rows + (1 - momentum) * mean_k view_feats)``.
+
+    Args:
+        rows (Tensor): ``(B, d)`` current bank rows.
+        view_feats (Tensor): ``(K, B, d)`` or ``(B, d)`` new features.
+        momentum (float): Weight of the old row, in ``[0, 1)``.
+
+    Returns:
+        Tensor: ``(B, d)`` new, L2-normalised rows.
+    """
+    if view_feats.dim() == 3:
+        view_feats = view_feats.mean(dim=0)
+    return F.normalize(momentum * rows + (1 - momentum) * view_feats, dim=1)
+
+
+def group_mean_rows(feats: Tensor, group_ids: Tensor) -> Tensor:
+    """Replace every row by the L2-normalised mean of its group's rows.
+
+    Args:
+        feats (Tensor): ``(N, d)`` rows.
+        group_ids (Tensor): ``(N,)`` group ids in ``[0, N)``.
+
+    Returns:
+        Tensor: ``(N, d)`` rows.
+    """
+    sums = torch.zeros_like(feats).index_add_(0, group_ids, feats)
+    return F.normalize(sums[group_ids], dim=1)

@@ -1,0 +1,65 @@
+"""Hand computations for mmbank/models/utils/nn_search.py."""
+
+import torch
+import torch.nn.functional as F
+
+from mmbank.models.utils.grouping import merge_nearest_groups
+from mmbank.models.utils.nn_search import (
+    argmax_in_blocks, best_block_per_row, nearest_other_group)
+
+
+def test_nearest_other_group_matches_brute_force_and_skips_own_group():
+    torch.manual_seed(0)
+    feats = F.normalize(torch.randn(37, 8), dim=1)
+    groups = torch.arange(37)
+    groups[5] = 3  # rows 3 and 5 form a group, across tiles
+    groups[[20, 21, 36]] = 20  # and a group of three
+    sim = feats @ feats.T
+    same = groups[:, None] == groups[None, :]
+    sim[same] = float('-inf')
+    want_sim, want_idx = sim.max(dim=1)
+    # tiles smaller than the bank, the last one partial
+    got_sim, got_idx = nearest_other_group(feats, groups, 5)
+    assert torch.equal(got_idx, want_idx)
+    assert torch.allclose(got_sim, want_sim)
+    assert got_idx[3] != 5 and got_idx[5] != 3
+
+
+def test_nearest_other_group_passes_compose_and_stop_early():
+    torch.manual_seed(1)
+    feats = F.normalize(torch.randn(23, 4), dim=1)
+    groups = torch.arange(23)
+    groups[[7, 15]] = 7
+    sim = feats @ feats.T
+    sim[groups[:, None] == groups[None, :]] = float('-inf')
+    want_sim, want_idx = sim.max(dim=1)
+    best, block = best_block_per_row(feats, groups, 6)
+    assert torch.allclose(best, want_sim)
+    assert torch.equal(block, want_idx // 6)
+    got_sim, got_idx = argmax_in_blocks(feats, groups, block, 6)
+    assert torch.equal(got_idx, want_idx)
+    # rows whose block is -1 are skipped
+    block[:3] = -1
+    got_sim, got_idx = argmax_in_blocks(feats, groups, block, 6)
+    assert torch.isinf(got_sim[:3]).all() and torch.equal(got_idx[3:],
+                                                          want_idx[3:])
+    # one band of tiles: the first 6 rows see every column, the others only
+    # the first 6 rows (the band's column side)
+    best, block = best_block_per_row(feats, groups, 6, row_bands=1)
+    assert torch.allclose(best[:6], want_sim[:6])
+    assert torch.allclose(best[6:], sim[6:, :6].max(dim=1).values)
+
+
+def test_merge_nearest_groups_bounds_group_size():
+    # a chain 0-1-2-3-4-5 of near-identical rows would merge into one giant
+    # group; max_group_size=2 keeps pairs
+    feats = F.normalize(
+        torch.tensor([[1.0, 0.001 * i] for i in range(6)]), dim=1)
+    groups = torch.arange(6)
+    for _ in range(3):
+        sim, idx = nearest_other_group(feats, groups)
+        groups = merge_nearest_groups(groups, sim, idx, target_merged=6,
+                                      max_group_size=2, mutual=False)
+    sizes = torch.bincount(groups)
+    assert int(sizes.max()) == 2
+    assert int((sizes == 2).sum()) == 3
