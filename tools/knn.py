@@ -5,7 +5,7 @@ Usage:
         [--k 10 20 100 200] [--temperature 0.07] [--batch-size 256]
         [--num-workers N] [--chunk-size 1024] [--device cpu|cuda]
         [--out results.json] [--cfg-options KEY=VALUE ...]
-        [--launcher {none,pytorch,slurm}]
+        [--launcher {none,pytorch,slurm}] [--debug]
 
 Builds the backbone (+ neck) of CONFIG's model, loads CHECKPOINT (a full
 training checkpoint, or with --backbone-only a backbone-only one),
@@ -24,6 +24,10 @@ See docs/benchmarks.md.
 Multi-process: torchrun --nproc_per_node=N tools/knn.py ... --launcher
 pytorch (gloo on CPU, NCCL on GPU); every process extracts a share of the
 images, rank 0 gathers them and runs the kNN.
+
+A bad checkpoint, config value or data set (also NaN or infinite features)
+ends the tool with ``error: <sentence>`` on stderr and exit status 2;
+``--debug`` shows the traceback instead.
 """
 import argparse
 import json
@@ -41,11 +45,17 @@ from mmengine.dist import get_dist_info, init_dist, is_main_process  # noqa
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmbank.evaluation.checkpoint import load_feature_checkpoint  # noqa
+from mmbank.evaluation.checkpoint import (  # noqa: E402
+    check_checkpoint_file, load_feature_checkpoint)
 from mmbank.evaluation.eval_dataloaders import eval_dataloader_cfg  # noqa
 from mmbank.evaluation.feature_extraction import (  # noqa: E402
     build_feature_model, extract_features)
 from mmbank.evaluation.functional import knn_accuracy  # noqa: E402
+from mmbank.evaluation.functional.knn import (  # noqa: E402
+    check_finite_features)
+from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
+                              check_config_file, exit_on_user_error,
+                              non_negative_int, positive_int)
 from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
 
 
@@ -73,17 +83,17 @@ def parse_args(argv=None):
         'NPID protocol: 0.1)')
     parser.add_argument(
         '--batch-size',
-        type=int,
+        type=positive_int,
         help='extraction batch size (default: '
         'the kNN dataloaders\', 256 when derived)')
     parser.add_argument(
         '--num-workers',
-        type=int,
+        type=non_negative_int,
         help='dataloader workers (default: '
         'the kNN dataloaders\', 0 when derived)')
     parser.add_argument(
         '--chunk-size',
-        type=int,
+        type=positive_int,
         default=1024,
         help='test features per chunk of the neighbour search')
     parser.add_argument(
@@ -107,6 +117,7 @@ def parse_args(argv=None):
         help='job launcher')
     # older torch.distributed.launch passes --local_rank / --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -150,6 +161,8 @@ def format_table(results: dict, temperature: float) -> str:
 
 def run_knn(args) -> dict:
     """Extract features and evaluate; the results on rank 0, else None."""
+    check_config_file(args.config)
+    check_checkpoint_file(args.checkpoint)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -210,6 +223,12 @@ def run_knn(args) -> dict:
                                  test['labels'])
     feature_types = ['backbone'
                      ] + (['neck'] if train['neck'] is not None else [])
+    for name in feature_types:
+        for split in ('train', 'test'):
+            check_finite_features(
+                feats[split][name],
+                f'The {name} features of the {split} split of '
+                f'{args.checkpoint}')
     results = dict(
         config=args.config,
         checkpoint=args.checkpoint,
@@ -245,16 +264,17 @@ def run_knn(args) -> dict:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    results = run_knn(args)
-    if results is None:
-        return None
-    print(format_table(results, args.temperature), flush=True)
-    if args.out:
-        out_dir = osp.dirname(osp.abspath(args.out))
-        os.makedirs(out_dir, exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
-        print(f'results written to {args.out}')
+    with exit_on_user_error(args.debug):
+        results = run_knn(args)
+        if results is None:
+            return None
+        print(format_table(results, args.temperature), flush=True)
+        if args.out:
+            out_dir = osp.dirname(osp.abspath(args.out))
+            os.makedirs(out_dir, exist_ok=True)
+            with open(args.out, 'w') as f:
+                json.dump(results, f, indent=2)
+            print(f'results written to {args.out}')
     return results
 
 

@@ -49,7 +49,10 @@ def main(argv=None) -> int:
             seed=args.seed,
             check_counts=not args.no_count_check)
     except (DatasetConversionError, FileExistsError) as err:
-        print(f'error: {err}', file=sys.stderr)
+        # reading stops mid-line of the progress bar (stdout, no newline
+        # until it ends): end that line so the error starts on its own
+        print(flush=True)
+        print(f'error: {err}', file=sys.stderr, flush=True)
         return 1
     print(f'Wrote {out}')
     return 0

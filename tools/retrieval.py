@@ -20,6 +20,10 @@ CHECKPOINT is a training checkpoint (``backbone.*``, ``neck.*``; the rest,
 such as the memory bank, is ignored), loaded weights-only; with
 ``--backbone-only`` a checkpoint without neck (or the backbone's own keys)
 evaluates the backbone feature only.
+
+A bad checkpoint, config value or data set (also NaN or infinite features)
+ends the tool with ``error: <sentence>`` on stderr and exit status 2;
+``--debug`` shows the traceback instead.
 """
 import argparse
 import copy
@@ -37,20 +41,19 @@ from mmengine.dist import get_rank, init_dist  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmbank.evaluation.checkpoint import load_feature_checkpoint  # noqa
+from mmbank.evaluation.checkpoint import (  # noqa: E402
+    check_checkpoint_file, load_feature_checkpoint)
 from mmbank.evaluation.feature_extraction import (  # noqa: E402
     build_feature_model, extract_features)
 from mmbank.evaluation.functional import retrieval_scores  # noqa: E402
+from mmbank.evaluation.functional.knn import (  # noqa: E402
+    check_finite_features)
+from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
+                              check_config_file, exit_on_user_error,
+                              non_negative_int, positive_int)
 from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
 
 DEFAULT_KS = (1, 2, 4, 8)
-
-
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return number
 
 
 def parse_args(argv=None):
@@ -75,7 +78,7 @@ def parse_args(argv=None):
         'neck, or with the backbone\'s own keys)')
     parser.add_argument('--seed', type=int, default=0, help='k-means seed')
     parser.add_argument('--batch-size', type=positive_int)
-    parser.add_argument('--num-workers', type=int)
+    parser.add_argument('--num-workers', type=non_negative_int)
     parser.add_argument('--work-dir', help='where the results file goes')
     parser.add_argument(
         '--cfg-options',
@@ -88,6 +91,7 @@ def parse_args(argv=None):
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -139,6 +143,8 @@ def score_features(feats: dict,
     for key in ('backbone', 'neck'):
         if feats.get(key, None) is None:
             continue
+        check_finite_features(feats[key],
+                              f'The {key} features of the retrieval split')
         scores = retrieval_scores(
             feats[key], labels, ks, with_nmi=with_nmi, seed=seed)
         results[key] = {k: 100. * v for k, v in scores.items()}
@@ -156,10 +162,10 @@ def format_results(results: dict) -> str:
                      for r in rows)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint}')
+def run_retrieval(args):
+    """Extract and score; the results on rank 0, else None."""
+    check_config_file(args.config)
+    check_checkpoint_file(args.checkpoint)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -210,6 +216,12 @@ def main(argv=None):
             indent=2)
     print(f'Results written to {out}')
     return results
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    with exit_on_user_error(args.debug):
+        return run_retrieval(args)
 
 
 if __name__ == '__main__':

@@ -3,6 +3,7 @@
 Usage:
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
         [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm}]
+        [--debug]
 
 Runs ``test_dataloader`` / ``test_evaluator`` of CONFIG (e.g. a linear
 evaluation config of configs/benchmarks/linear/ with the checkpoint its
@@ -16,6 +17,10 @@ objects is refused with UnsafeCheckpointError). Unlike mmengine's
 of the model or has weights of other shapes: evaluating a partly random
 model is never what is wanted. Weights the model does not have (e.g. a
 self-supervised head) are ignored with a warning.
+
+A bad checkpoint (missing, empty, truncated, not weights, not fitting),
+config value or data set ends the tool with ``error: <sentence>`` on stderr
+and exit status 2; ``--debug`` shows the traceback instead.
 """
 import argparse
 import json
@@ -31,25 +36,28 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from mmengine.runner.checkpoint import CheckpointLoader  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 
+from mmbank.evaluation.checkpoint import (  # noqa: E402
+    CheckpointError, check_checkpoint_file, read_checkpoint)
+from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
+                              check_config_file, exit_on_user_error)
 from mmbank.utils.upstream_fixes import (  # noqa: E402
     init_cpu_distributed, use_cpu_distributed_config)
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint does not hold the weights a model needs."""
 
 
 def checkpoint_state_dict(filename: str) -> dict:
     """The state dict of a checkpoint file (``module.`` prefixes removed).
 
-    Loads through mmengine's CheckpointLoader, i.e. weights-only.
+    Loads through mmengine's CheckpointLoader, i.e. weights-only
+    (:func:`mmbank.evaluation.checkpoint.read_checkpoint`: a missing,
+    empty, truncated or unsafe file raises a ``CheckpointError``).
     """
-    if '://' not in filename and not osp.isfile(filename):
-        raise FileNotFoundError(f'Checkpoint {filename} does not exist.')
-    checkpoint = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    checkpoint = read_checkpoint(filename)
     state_dict = checkpoint.get('state_dict', checkpoint) \
         if isinstance(checkpoint, dict) else None
     if not isinstance(state_dict, dict) or not all(
@@ -133,6 +141,7 @@ def parse_args(argv=None):
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -171,11 +180,10 @@ def build_config(args) -> Config:
     return cfg
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'Checkpoint {args.checkpoint} does not '
-                                'exist.')
+def run_test(args) -> dict:
+    """Build the runner, load the checkpoint and run the test loop."""
+    check_config_file(args.config)
+    check_checkpoint_file(args.checkpoint)
     cfg = build_config(args)
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
@@ -195,6 +203,12 @@ def main(argv=None):
                 f,
                 indent=2)
     return metrics
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    with exit_on_user_error(args.debug):
+        return run_test(args)
 
 
 if __name__ == '__main__':

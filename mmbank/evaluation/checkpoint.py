@@ -1,13 +1,39 @@
-"""Loading trained weights into a :class:`FeatureModel` for evaluation."""
+"""Loading trained weights into a :class:`FeatureModel` for evaluation.
+
+Every problem with a checkpoint file raises a :class:`CheckpointError`
+whose message is one sentence naming the file and what is wrong: missing
+(:class:`CheckpointNotFoundError`), empty, truncated, not a PyTorch
+checkpoint, holding objects weights-only loading refuses
+(:class:`UnsafeCheckpointFileError`), or weights that do not fit the model
+(:class:`CheckpointKeyError`).
+"""
 import os.path as osp
+import pickle
+import tarfile
+import zipfile
 from collections import OrderedDict
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import torch.nn as nn
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmbank.utils.upstream_fixes import UnsafeCheckpointError
 
-class CheckpointKeyError(KeyError):
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used; the message names the file
+    and what is wrong."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The checkpoint file does not exist."""
+
+
+class UnsafeCheckpointFileError(CheckpointError, UnsafeCheckpointError):
+    """The checkpoint holds objects weights-only loading refuses."""
+
+
+class CheckpointKeyError(CheckpointError, KeyError):
     """A checkpoint does not hold the weights the model needs."""
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -20,13 +46,71 @@ def _preview(keys: List[str], num: int = 5) -> str:
     return ', '.join(keys[:num]) + more
 
 
+def check_checkpoint_file(filename: str) -> None:
+    """Refuse a local file that cannot be a PyTorch checkpoint, with a
+    :class:`CheckpointError` saying why (torch's own errors say
+    ``EOFError``, ``KeyError: 101`` or "failed finding central directory").
+    URLs (``://``) pass: they are checked when read. Tools call it first,
+    before building anything."""
+    if '://' in filename:
+        return
+    if not osp.exists(filename):
+        raise CheckpointNotFoundError(f'Checkpoint not found: {filename}')
+    if osp.isdir(filename):
+        raise CheckpointError(
+            f'Checkpoint {filename} is a directory, not a checkpoint file.')
+    if osp.getsize(filename) == 0:
+        raise CheckpointError(
+            f'Checkpoint {filename} is empty (0 bytes): it was not saved '
+            'completely.')
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    if head.startswith(b'PK'):  # torch.save's zip format
+        if not zipfile.is_zipfile(filename):
+            raise CheckpointError(
+                f'Checkpoint {filename} is truncated or corrupt: its zip '
+                'archive is incomplete (was it saved or copied completely?).')
+    elif not head.startswith(b'\x80') and not tarfile.is_tarfile(filename):
+        # neither a zip archive, a pickle (the legacy format) nor a tar
+        # archive (the oldest format)
+        raise CheckpointError(
+            f'{filename} is not a PyTorch checkpoint: torch.save writes a '
+            'zip archive (or a pickle), and this file is neither.')
+
+
+def read_checkpoint(filename: str) -> Any:
+    """Load a checkpoint file weights-only, or raise a
+    :class:`CheckpointError` that says what is wrong with it.
+
+    Goes through mmengine's ``CheckpointLoader`` (with mmbank's
+    weights-only loading, so a crafted pickle raises
+    :class:`UnsafeCheckpointFileError`, an
+    :class:`~mmbank.utils.upstream_fixes.UnsafeCheckpointError`).
+
+    Args:
+        filename (str): Local path or URL (``http://``, ``s3://`` ...).
+
+    Returns:
+        The loaded object (usually a dict with a ``state_dict``).
+    """
+    check_checkpoint_file(filename)
+    try:
+        return _load_checkpoint(filename, map_location='cpu')
+    except UnsafeCheckpointError as err:
+        raise UnsafeCheckpointFileError(str(err)) from err
+    except (EOFError, RuntimeError, KeyError, IndexError, ValueError,
+            OSError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        detail = ' '.join(str(err).split())[:200]
+        raise CheckpointError(
+            f'Checkpoint {filename} cannot be read: it is corrupt or not a '
+            f'PyTorch checkpoint ({type(err).__name__}: {detail}).') from err
+
+
 def checkpoint_state_dict(filename: str) -> Dict:
     """The state dict of a checkpoint file, loaded weights-only.
 
-    Goes through mmengine's ``CheckpointLoader`` (with mmbank's weights-only
-    loading, so a crafted pickle raises
-    :class:`mmbank.utils.upstream_fixes.UnsafeCheckpointError`); ``module.``
-    prefixes of wrapped models are removed.
+    Reads with :func:`read_checkpoint`; ``module.`` prefixes of wrapped
+    models are removed.
 
     Args:
         filename (str): Local path or URL (``http://``, ``s3://`` ...).
@@ -35,11 +119,11 @@ def checkpoint_state_dict(filename: str) -> Dict:
         OrderedDict: Parameter name -> tensor.
 
     Raises:
-        FileNotFoundError: If a local file does not exist.
+        CheckpointError: If the file is missing
+            (:class:`CheckpointNotFoundError`, a FileNotFoundError),
+            unreadable, or holds no state dict.
     """
-    if '://' not in filename and not osp.isfile(filename):
-        raise FileNotFoundError(f'Checkpoint not found: {filename}')
-    ckpt = _load_checkpoint(filename, map_location='cpu')
+    ckpt = read_checkpoint(filename)
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not state:
         raise CheckpointKeyError(
@@ -90,8 +174,9 @@ def load_feature_checkpoint(model: nn.Module,
         str: ``'full'`` or ``'backbone'``, the kind of checkpoint found.
 
     Raises:
-        FileNotFoundError: The file does not exist.
-        CheckpointKeyError: The weights do not match the model.
+        CheckpointError: The file is missing or unreadable
+            (see :func:`read_checkpoint`); :class:`CheckpointKeyError`: the
+            weights do not match the model.
     """
     state = checkpoint_state_dict(filename)
     parts = {}

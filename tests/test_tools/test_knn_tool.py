@@ -3,6 +3,7 @@ import importlib.util
 import json
 import os.path as osp
 import pickle
+import re
 import socket
 
 import pytest
@@ -144,41 +145,146 @@ def test_test_subset_and_backbone_only_checkpoint(knn_tool, trained,
     assert list(only['accuracy']) == ['backbone']
     assert only['accuracy']['backbone'] == full['accuracy']['backbone']
     with pytest.raises(KeyError, match='pass --backbone-only'):
-        knn_tool.main([TINY, path, '--cfg-options', _data(tiny_cifar10)])
+        knn_tool.main(
+            [TINY, path, '--debug', '--cfg-options',
+             _data(tiny_cifar10)])
+
+
+def user_error(capsys, main, argv):
+    """Run ``main(argv)``: it must exit with status 2 and one line
+    ``error: <sentence>`` on stderr (no traceback); the sentence."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    # a logger handler left by another test on a closed capture stream
+    # reports "--- Logging error ---" with a traceback of its own
+    err = re.sub(r'--- Logging error ---\n.*?\nArguments: [^\n]*\n', '', err,
+                 flags=re.S)
+    assert 'Traceback' not in err
+    lines = [line for line in err.splitlines() if line.startswith('error:')]
+    assert len(lines) == 1 and err.endswith(lines[0] + '\n')
+    return lines[0][len('error: '):]
 
 
 def test_bad_input_gives_clear_errors(knn_tool, trained, tiny_cifar10,
-                                      tmp_path):
-    from mmbank.evaluation.checkpoint import CheckpointKeyError
+                                      tmp_path, capsys):
+    from mmbank.evaluation.checkpoint import (CheckpointError,
+                                              CheckpointKeyError)
     from mmbank.utils.upstream_fixes import UnsafeCheckpointError
     args = ['--no-progress', '--cfg-options', _data(tiny_cifar10)]
 
+    missing = str(tmp_path / 'missing.pth')
+    assert user_error(capsys, knn_tool.main, [TINY, missing, *args]) == \
+        f'Checkpoint not found: {missing}'
+    # --debug: the exception itself, with its traceback
     with pytest.raises(FileNotFoundError, match='Checkpoint not found'):
-        knn_tool.main([TINY, str(tmp_path / 'missing.pth'), *args])
+        knn_tool.main([TINY, missing, '--debug', *args])
 
     wrong = str(tmp_path / 'wrong.pth')
     torch.save(dict(state_dict={'backbone.fc.weight': torch.ones(2)}), wrong)
+    assert 'do not match' in user_error(capsys, knn_tool.main,
+                                        [TINY, wrong, *args])
     with pytest.raises(
             CheckpointKeyError, match='do not match.*unexpected fc.weight'):
-        knn_tool.main([TINY, wrong, *args])
+        knn_tool.main([TINY, wrong, '--debug', *args])
 
     from mmengine.runner.checkpoint import _load_checkpoint
     state = _load_checkpoint(trained, map_location='cpu')['state_dict']
     state['neck.fc.weight'] = torch.ones(64, 512)  # a 64-d neck
     resized = str(tmp_path / 'resized.pth')
     torch.save(dict(state_dict=state), resized)
+    assert 'do not fit' in user_error(capsys, knn_tool.main,
+                                      [TINY, resized, *args])
     with pytest.raises(CheckpointKeyError, match='do not fit.*neck'):
-        knn_tool.main([TINY, resized, *args])
+        knn_tool.main([TINY, resized, '--debug', *args])
 
     crafted = str(tmp_path / 'crafted.pth')
     with open(crafted, 'wb') as f:
         pickle.dump(dict(state_dict={}, hook=socket.socket), f)
+    assert user_error(capsys, knn_tool.main,
+                      [TINY, crafted, *args]).startswith(
+                          f'Refusing to load checkpoint {crafted}')
     with pytest.raises(UnsafeCheckpointError):
-        knn_tool.main([TINY, crafted, *args])
+        knn_tool.main([TINY, crafted, '--debug', *args])
 
+    assert 'test split is empty' in user_error(
+        capsys, knn_tool.main,
+        [TINY, trained, *args, 'knn_test_dataloader.dataset.indices=0'])
     with pytest.raises(ValueError, match='test split is empty'):
-        knn_tool.main(
-            [TINY, trained, *args, 'knn_test_dataloader.dataset.indices=0'])
+        knn_tool.main([
+            TINY, trained, '--debug', *args,
+            'knn_test_dataloader.dataset.indices=0'
+        ])
+    # a config value that names no dataset type (mmengine's registry)
+    assert 'NoSuchDataset' in user_error(capsys, knn_tool.main, [
+        TINY, trained, *args,
+        'knn_test_dataloader.dataset.type=NoSuchDataset'
+    ])
+    with pytest.raises(CheckpointError):
+        knn_tool.main([TINY, missing, '--debug', *args])
+
+
+def test_unreadable_checkpoints_give_one_sentence(knn_tool, trained,
+                                                  tmp_path, capsys):
+    # refused before anything is built: no data needed
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    text = tmp_path / 'notes.pth'
+    text.write_text('epoch 10: loss 4.2\n')
+    with open(trained, 'rb') as f:
+        data = f.read()
+    truncated = tmp_path / 'truncated.pth'
+    truncated.write_bytes(data[:len(data) // 2])
+    cases = {
+        empty: f'Checkpoint {empty} is empty (0 bytes): it was not saved '
+        'completely.',
+        text: f'{text} is not a PyTorch checkpoint: torch.save writes a zip '
+        'archive (or a pickle), and this file is neither.',
+        truncated: f'Checkpoint {truncated} is truncated or corrupt: its zip '
+        'archive is incomplete (was it saved or copied completely?).',
+        tmp_path: f'Checkpoint {tmp_path} is a directory, not a checkpoint '
+        'file.',
+    }
+    for path, sentence in cases.items():
+        assert user_error(capsys, knn_tool.main,
+                          [TINY, str(path), '--no-progress']) == sentence
+
+
+def test_non_finite_features_stop_the_tool(knn_tool, trained, tiny_cifar10,
+                                           tmp_path, capsys):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    args = ['--no-progress', '--cfg-options', _data(tiny_cifar10)]
+    for bad, name in ((float('nan'), 'nan'), (float('inf'), 'inf')):
+        state = _load_checkpoint(trained, map_location='cpu')['state_dict']
+        # the last BatchNorm's shift: every pooled feature is NaN / inf
+        key = 'backbone.layer4.1.bn2.bias'
+        state[key] = torch.full_like(state[key], bad)
+        path = str(tmp_path / f'{name}.pth')
+        torch.save(dict(state_dict=state), path)
+        assert user_error(capsys, knn_tool.main, [TINY, path, *args]) == (
+            f'The backbone features of the train split of {path} contain '
+            'NaN or infinite values (16 of 16 rows); the model that '
+            'produced them is broken, e.g. its training diverged.')
+    from mmbank.evaluation.functional.knn import NonFiniteFeaturesError
+    with pytest.raises(NonFiniteFeaturesError):
+        knn_tool.main([TINY, path, '--debug', *args])
+
+
+@pytest.mark.parametrize('option,value', [('--chunk-size', '0'),
+                                          ('--chunk-size', '-4'),
+                                          ('--batch-size', '0'),
+                                          ('--num-workers', '-1')])
+def test_bad_numbers_are_refused_before_anything_runs(knn_tool, capsys,
+                                                      option, value):
+    # the config does not even exist: the arguments are checked first
+    with pytest.raises(SystemExit) as exit_info:
+        knn_tool.main(['no/such/config.py', 'no.pth', option, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f'argument {option}: must be >= ' in err
+    assert 'Traceback' not in err
 
 
 def _free_port():

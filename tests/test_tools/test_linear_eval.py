@@ -155,8 +155,8 @@ def tool():
 class TestToolsTestBadInput:
 
     def test_missing_checkpoint(self, tool, tmp_path):
-        with pytest.raises(FileNotFoundError, match='does not exist'):
-            tool.main([CPU_LINEAR, str(tmp_path / 'none.pth')])
+        with pytest.raises(FileNotFoundError, match='Checkpoint not found'):
+            tool.main(['--debug', CPU_LINEAR, str(tmp_path / 'none.pth')])
 
     def test_checkpoint_of_another_model(self, tool, tiny_cifar10, tmp_path):
         # the self-supervised checkpoint has no linear head
@@ -169,6 +169,7 @@ class TestToolsTestBadInput:
                 tool.CheckpointMismatchError,
                 match=r'missing, e\.g\. \[.head\.fc\.weight'):
             tool.main([
+                '--debug',
                 CPU_LINEAR, ckpt, '--work-dir',
                 str(tmp_path), '--cfg-options',
                 f'test_dataloader.dataset.data_prefix={tiny_cifar10}'

@@ -148,21 +148,27 @@ class TestBadInput:
 
     def test_missing_checkpoint(self, tool, tmp_path):
         with pytest.raises(FileNotFoundError, match='Checkpoint not found'):
-            tool.main([STAND_IN, str(tmp_path / 'none.pth')])
+            tool.main(['--debug', STAND_IN, str(tmp_path / 'none.pth')])
 
     def test_wrong_keys(self, tool, cifar_two_per_class, tmp_path):
         from mmbank.evaluation.checkpoint import CheckpointKeyError
         path = str(tmp_path / 'other.pth')
         torch.save(dict(state_dict={'encoder.weight': torch.zeros(2)}), path)
         with pytest.raises(CheckpointKeyError, match='no backbone'):
-            tool.main([STAND_IN, path, *self.args(cifar_two_per_class)])
+            tool.main([
+                '--debug', STAND_IN, path,
+                *self.args(cifar_two_per_class)
+            ])
         # a checkpoint of another architecture (the CIFAR stem)
         path = str(tmp_path / 'cifar_stem.pth')
         save_checkpoint(
             osp.join(REPO, 'configs', 'membank',
                      'membank_resnet18_1xb128-steplr-200e_cifar10.py'), path)
         with pytest.raises(CheckpointKeyError, match='backbone'):
-            tool.main([STAND_IN, path, *self.args(cifar_two_per_class)])
+            tool.main([
+                '--debug', STAND_IN, path,
+                *self.args(cifar_two_per_class)
+            ])
 
     def test_crafted_pickle(self, tool, cifar_two_per_class, tmp_path):
         from argparse import Namespace
@@ -171,19 +177,23 @@ class TestBadInput:
         path = str(tmp_path / 'evil.pth')
         torch.save(dict(state_dict={}, meta=Namespace(a=1)), path)
         with pytest.raises(UnsafeCheckpointError):
-            tool.main([STAND_IN, path, *self.args(cifar_two_per_class)])
+            tool.main([
+                '--debug', STAND_IN, path,
+                *self.args(cifar_two_per_class)
+            ])
 
     def test_config_without_retrieval_split(self, tool, stand_in_checkpoint):
         config = osp.join(
             REPO, 'configs', 'membank',
             'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-0to4.py')
         with pytest.raises(KeyError, match='no test_dataloader'):
-            tool.main([config, stand_in_checkpoint])
+            tool.main(['--debug', config, stand_in_checkpoint])
 
     def test_empty_or_single_image_split(self, tool, cifar_two_per_class,
                                          stand_in_checkpoint):
         with pytest.raises(ValueError, match='none of the 20 samples'):
             tool.main([
+                '--debug',
                 STAND_IN, stand_in_checkpoint,
                 *self.args(cifar_two_per_class,
                            'test_dataloader.dataset.classes=[42]')
@@ -196,6 +206,7 @@ class TestBadInput:
         one = f'test_dataloader.dataset.dataset.indices=[{labels.index(5)}]'
         with pytest.raises(ValueError, match='at least 2'):
             tool.main([
+                '--debug',
                 STAND_IN, stand_in_checkpoint,
                 *self.args(cifar_two_per_class,
                            'test_dataloader.dataset.classes=[5]', one)
