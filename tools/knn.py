@@ -4,13 +4,14 @@ Usage:
     python tools/knn.py CONFIG CHECKPOINT [--backbone-only]
         [--k 10 20 100 200] [--temperature 0.07] [--batch-size 256]
         [--num-workers N] [--chunk-size 1024] [--device cpu|cuda]
-        [--out results.json] [--cfg-options KEY=VALUE ...]
+        [--queries test|val] [--out results.json]
+        [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm}] [--debug]
 
 Builds the backbone (+ neck) of CONFIG's model, loads CHECKPOINT (a full
 training checkpoint, or with --backbone-only a backbone-only one),
 extracts features of the train split (the memory) and of the test split
-without augmentation, and reports top-1/top-5 weighted kNN accuracy for
+(or, with --queries val, of the validation images) without augmentation, and reports top-1/top-5 weighted kNN accuracy for
 every k on the pooled backbone feature and, when the model has a neck, the
 L2-normalised neck embedding. T = 0.1 and k = 200 are NPID's protocol.
 
@@ -101,6 +102,13 @@ def parse_args(argv=None):
         default=None,
         help='device of the extraction and search (default: cuda if '
         'available, else cpu)')
+    parser.add_argument(
+        '--queries',
+        choices=['test', 'val'],
+        default='test',
+        help='query split: the test set (default) or the validation images '
+        '(CIFAR: training images 45,000-49,999, outside the training '
+        'subset), for tuning without reading the test set')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bars')
@@ -183,7 +191,9 @@ def run_knn(args) -> dict:
     timings = {}
     feats = {}
     sizes = {}
-    for split in ('train', 'test'):
+    # the queries are the test set, or with --queries val the validation
+    # images (kept out of the training subset); either is 'test' below
+    for key, split in (('train', 'train'), ('test', args.queries)):
         loader_cfg = eval_dataloader_cfg(cfg, split, 'knn', args.batch_size,
                                          args.num_workers)
         try:
@@ -195,20 +205,20 @@ def run_knn(args) -> dict:
             raise ValueError(
                 f'The kNN {split} split is empty: check its indices / data '
                 'path.') from err
-        sizes[split] = len(loader.dataset)
-        if sizes[split] == 0:
+        sizes[key] = len(loader.dataset)
+        if sizes[key] == 0:
             raise ValueError(f'The kNN {split} split is empty (dataset of '
                              'length 0): check its indices / data path.')
         if is_main_process() and not args.no_progress:
             print(
-                f'extracting {split} features ({sizes[split]} images, '
+                f'extracting {split} features ({sizes[key]} images, '
                 f'{world_size} process(es))',
                 flush=True)
         start = time.perf_counter()
-        feats[split] = extract_features(
+        feats[key] = extract_features(
             model, loader, progress=not args.no_progress)
-        timings[f'extract_{split}_s'] = time.perf_counter() - start
-        if split == 'train':
+        timings[f'extract_{key}_s'] = time.perf_counter() - start
+        if key == 'train':
             train_dataset = loader.dataset
     if rank != 0:
         return None
@@ -233,6 +243,7 @@ def run_knn(args) -> dict:
         config=args.config,
         checkpoint=args.checkpoint,
         temperature=args.temperature,
+        queries=args.queries,
         ks=list(args.k),
         num_train=int(train['labels'].numel()),
         num_test=int(test['labels'].numel()),

@@ -315,3 +315,23 @@ def test_two_processes_give_the_single_process_result(knn_tool, trained,
         dist = json.load(f)
     assert dist['num_test'] == 7 and dist['num_train'] == 16
     assert flat(dist['accuracy']) == pytest.approx(flat(single['accuracy']))
+
+
+def test_validation_queries(knn_tool, trained, tiny_cifar10, monkeypatch):
+    """--queries val: the memory is the training subset, the queries the
+    training images of the validation range, and the test set is unread."""
+    from mmbank.evaluation import eval_dataloaders
+    monkeypatch.setattr(eval_dataloaders, 'CIFAR_VAL_RANGE', (10, 16))
+    results = knn_tool.main([
+        TINY, trained, '--k', '3', '--queries', 'val', '--no-progress',
+        '--cfg-options', _data(tiny_cifar10),
+        'train_dataloader.dataset.indices=10'
+    ])
+    assert results['queries'] == 'val'
+    assert results['num_train'] == 10 and results['num_test'] == 6
+    with pytest.raises(SystemExit):  # a subset reaching into the range
+        knn_tool.main([
+            TINY, trained, '--queries', 'val', '--no-progress',
+            '--cfg-options', _data(tiny_cifar10),
+            'train_dataloader.dataset.indices=12'
+        ])
