@@ -30,6 +30,7 @@ custom_hooks = [
         min_similarity=0.7,
         mutual=True,
         chunk_size=8192),
+    dict(type='RNGStateHook'),
 ]
 
 # 8 GPUs x 32 samples; scale the lr when the total batch changes

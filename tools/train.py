@@ -12,6 +12,7 @@ import argparse
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -19,6 +20,8 @@ import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmbank.engine.hooks import ResumeScheduleHook  # noqa: E402
+from mmbank.utils.resume import latest_checkpoint  # noqa: E402
 from mmbank.utils.upstream_fixes import (  # noqa: E402
     init_cpu_distributed, use_cpu_distributed_config)
 
@@ -33,11 +36,12 @@ def parse_args(argv=None):
         type=str,
         const='auto',
         help='resume from this checkpoint, or with no value from the latest '
-        'checkpoint in the work directory')
+        'checkpoint in the work directory (from scratch when it has none)')
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic-mixed-precision training')
+        help='enable automatic-mixed-precision training (float16 with loss '
+        'scaling on a GPU, bfloat16 autocast on CPU)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -56,8 +60,66 @@ def parse_args(argv=None):
     return args
 
 
+def _gpu_like_device() -> bool:
+    from mmengine.device import get_device
+    return get_device() != 'cpu'
+
+
+def use_amp(cfg: Config) -> None:
+    """Switch the optimizer wrapper to mixed precision, in place:
+    mmengine's ``AmpOptimWrapper`` (float16, dynamic loss scaling) with a
+    GPU, mmbank's ``CPUAmpOptimWrapper`` (bfloat16 autocast) without."""
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
+                       'CPUAmpOptimWrapper'):
+        raise ValueError(f'--amp does not support the optimizer wrapper '
+                         f'{wrapper}')
+    if _gpu_like_device():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        return
+    dtype = cfg.optim_wrapper.get('dtype', None)
+    if dtype not in (None, 'bfloat16'):
+        raise ValueError(
+            f'--amp on CPU autocasts to bfloat16, but the config asks for '
+            f'optim_wrapper.dtype={dtype!r}, which CPU training does not '
+            'support.')
+    cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+    cfg.optim_wrapper.pop('loss_scale', None)
+    cfg.optim_wrapper.dtype = 'bfloat16'
+
+
+def resolve_resume(cfg: Config, resume: Optional[str]) -> Optional[str]:
+    """Point the config at the checkpoint ``--resume`` continues from.
+
+    With no path (or ``resume=True`` and no ``load_from`` in the config),
+    the latest checkpoint of the work dir
+    (:func:`~mmbank.utils.resume.latest_checkpoint`: the copy's own in a
+    copied work dir), or, when there is none, training from scratch. A
+    given local path must exist.
+
+    Returns:
+        str | None: A sentence for the log about the choice made.
+    """
+    if resume is None:
+        if not cfg.get('resume', False) or cfg.get('load_from', None):
+            return None
+        resume = 'auto'  # resume=True in the config, without a checkpoint
+    if resume == 'auto':
+        checkpoint, note = latest_checkpoint(cfg.work_dir)
+    else:
+        if '://' not in resume and not osp.isfile(resume):
+            raise FileNotFoundError(
+                f'--resume {resume}: no such checkpoint file.')
+        checkpoint, note = resume, None
+    cfg.resume = checkpoint is not None
+    cfg.load_from = checkpoint
+    return note
+
+
 def build_config(args) -> Config:
-    """The config of the run, with the command line applied."""
+    """The config of the run, with the command line applied (but
+    ``--resume``: :func:`resolve_resume`)."""
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -68,18 +130,7 @@ def build_config(args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp does not support the optimizer wrapper '
-                             f'{wrapper}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+        use_amp(cfg)
     use_cpu_distributed_config(cfg, args.launcher)
     return cfg
 
@@ -87,8 +138,19 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
+    try:
+        note = resolve_resume(cfg, args.resume)
+    except FileNotFoundError as err:
+        raise SystemExit(f'error: {err}') from None
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
+    if note is not None:
+        # plainly, when there is nothing to resume from
+        log = runner.logger.info if cfg.resume else runner.logger.warning
+        log(note)
+    if cfg.resume and not any(
+            isinstance(h, ResumeScheduleHook) for h in runner.hooks):
+        runner.register_hook(ResumeScheduleHook())
     runner.train()
 
 

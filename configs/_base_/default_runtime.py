@@ -12,10 +12,13 @@ default_hooks = dict(
 )
 
 # sizes the memory bank from the training set and checks the pipeline
-# before training; stops the run if the loss becomes NaN or infinite
+# before training; stops the run if the loss becomes NaN or infinite; keeps
+# the random generators' states in the checkpoints and seeds data-loader
+# workers per epoch, so a resumed run draws what an uninterrupted one does
 custom_hooks = [
     dict(type='MemoryBankCheckHook'),
     dict(type='CheckInvalidLossHook', interval=1),
+    dict(type='RNGStateHook'),
 ]
 
 env_cfg = dict(

@@ -6,4 +6,5 @@ custom_hooks = [
     dict(type='ChannelsLastHook'),
     dict(type='MemoryBankCheckHook'),
     dict(type='CheckInvalidLossHook', interval=1),
+    dict(type='RNGStateHook'),
 ]

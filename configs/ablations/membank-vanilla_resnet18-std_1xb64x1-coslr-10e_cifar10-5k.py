@@ -15,4 +15,5 @@ custom_hooks = [
     dict(type='ChannelsLastHook'),
     dict(type='MemoryBankCheckHook'),
     dict(type='CheckInvalidLossHook', interval=1),
+    dict(type='RNGStateHook'),
 ]

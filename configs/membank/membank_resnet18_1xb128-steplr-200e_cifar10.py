@@ -20,4 +20,5 @@ custom_hooks = [
         min_similarity=0.7,
         mutual=True,
         average_rows=False),
+    dict(type='RNGStateHook'),
 ]

@@ -87,6 +87,7 @@ custom_hooks = [
         max_group_size=4,
         min_similarity=0.7,
         mutual=True),
+    dict(type='RNGStateHook'),
 ]
 
 # kNN evaluation (tools/knn.py): memory = the 5,000 labelled train images,

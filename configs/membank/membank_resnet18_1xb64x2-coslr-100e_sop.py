@@ -33,4 +33,5 @@ custom_hooks = [
         max_group_size=4,
         min_similarity=0.7,
         mutual=True),
+    dict(type='RNGStateHook'),
 ]

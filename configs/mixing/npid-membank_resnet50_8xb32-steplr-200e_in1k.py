@@ -73,4 +73,5 @@ custom_hooks = [
         final_ratio=0.1,
         max_group_size=4,
         min_similarity=0.7),
+    dict(type='RNGStateHook'),
 ]

@@ -74,5 +74,9 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=1))
 
-# NPID has no mmbank memory bank to size or merge; keep the NaN guard
-custom_hooks = [dict(type='CheckInvalidLossHook', interval=1)]
+# NPID has no mmbank memory bank to size or merge; keep the NaN guard and
+# the random generators' states (exact resume)
+custom_hooks = [
+    dict(type='CheckInvalidLossHook', interval=1),
+    dict(type='RNGStateHook'),
+]

@@ -3,11 +3,15 @@
 Each one is applied once, by ``import mmbank``, and has a test that fails
 without it (``tests/test_utils/test_upstream_fixes.py``).
 """
+import os
+import os.path as osp
 import pickle
+import uuid
 from typing import Any, List
 
 import numpy as np
 import torch
+from mmengine.fileio.backends import LocalBackend
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -165,10 +169,57 @@ def keep_weights_only_checkpoint_loading() -> None:
         CheckpointLoader.load_checkpoint = _refuse_unsafe_checkpoints(current)
 
 
+def atomic_put(obj: bytes, filepath) -> None:
+    """Write ``obj`` to ``filepath`` all or nothing.
+
+    The bytes go to a temporary file in the same directory, are flushed to
+    disk, and the file is renamed to ``filepath`` (``os.replace``, atomic on
+    one file system). A failed write (a full disk, ...) leaves the previous
+    ``filepath``, if any, untouched and no partial file behind.
+    """
+    filepath = osp.realpath(os.fspath(filepath))  # write through symlinks
+    directory, name = osp.split(filepath)
+    os.makedirs(directory, exist_ok=True)
+    tmp = osp.join(directory, f'.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}'
+                   '.tmp')
+    try:
+        with open(tmp, 'xb') as f:
+            f.write(obj)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _atomic_local_put(self, obj: bytes, filepath) -> None:
+    atomic_put(obj, filepath)
+
+
+_atomic_local_put._mmbank_wrapped = True
+
+
+def write_local_files_atomically() -> None:
+    """Make mmengine's local file writes (checkpoints) atomic.
+
+    mmengine 0.10.7 writes a checkpoint with ``LocalBackend.put``, which
+    opens the final name and writes into it: a failure mid-write (a full
+    disk, a killed job) leaves a truncated checkpoint under that name, which
+    ``--resume`` then picks. This routes ``put`` through :func:`atomic_put`.
+    """
+    if not getattr(LocalBackend.put, '_mmbank_wrapped', False):
+        LocalBackend.put = _atomic_local_put
+
+
 def apply_upstream_fixes() -> None:
     """Apply every workaround of this module (idempotent)."""
     fix_runner_registry_locations()
     keep_weights_only_checkpoint_loading()
+    write_local_files_atomically()
 
 
 def init_cpu_distributed(launcher: str) -> bool:

@@ -1,7 +1,9 @@
 """tools/train.py end to end: mmselfsup's NPID and the mmbank method."""
 import hashlib
+import os
 import os.path as osp
 import re
+import shutil
 import socket
 
 import pytest
@@ -12,6 +14,8 @@ from conftest import TEST_CONFIGS, run_tool
 TINY = osp.join(TEST_CONFIGS, 'membank_tiny_deterministic.py')
 NPID = osp.join(TEST_CONFIGS, 'npid_tiny.py')
 INTERRUPTED = osp.join(TEST_CONFIGS, 'membank_tiny_interrupted.py')
+AUGMENTED = osp.join(TEST_CONFIGS, 'membank_tiny_augmented.py')
+NPID_COSINE = osp.join(TEST_CONFIGS, 'npid_tiny_cosine.py')
 
 
 def _load(path):
@@ -131,3 +135,147 @@ def test_bad_setup_fails_before_training(tiny_cifar10, tmp_path, override,
     assert proc.returncode != 0
     assert re.search(message, proc.stderr), proc.stderr[-2000:]
     assert 'Epoch(train)' not in proc.stdout + proc.stderr
+
+
+def _assert_same_run(a_path, b_path):
+    """Weights, bank rows, merge groups and optimizer state bit-identical."""
+    a, b = _load(a_path), _load(b_path)
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for key in a['state_dict']:
+        assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
+    momenta = [(a['optimizer']['state'][k]['momentum_buffer'],
+                b['optimizer']['state'][k]['momentum_buffer'])
+               for k in a['optimizer']['state']]
+    assert momenta and all(torch.equal(x, y) for x, y in momenta)
+    return a['state_dict']
+
+
+def _resume_from_epoch_1(straight, work, tiny_cifar10, *options):
+    """Resume in a new work dir from the uninterrupted run's epoch 1
+    checkpoint (what a run stopped after epoch 1 leaves)."""
+    os.makedirs(work)
+    shutil.copy(osp.join(straight, 'epoch_1.pth'), work)
+    return run_tool('tools/train.py', AUGMENTED, '--work-dir', work,
+                    '--resume', osp.join(work, 'epoch_1.pth'),
+                    '--cfg-options', _data(tiny_cifar10), *options)
+
+
+def test_resume_with_random_augmentation_ends_like_uninterrupted_run(
+        tiny_cifar10, tmp_path):
+    """Random crop, grayscale, colour jitter and flip, no workers."""
+    straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
+    run_tool('tools/train.py', AUGMENTED, '--work-dir', straight,
+             '--cfg-options', _data(tiny_cifar10))
+    proc = _resume_from_epoch_1(straight, split, tiny_cifar10)
+    assert 'Random generator states of the end of epoch 1 restored' in \
+        proc.stdout + proc.stderr
+    state = _assert_same_run(osp.join(straight, 'epoch_2.pth'),
+                             osp.join(split, 'epoch_2.pth'))
+    sizes = torch.bincount(state['head.memory_bank.group_ids'])
+    assert int((sizes > 1).sum()) > 0, 'merging formed no group'
+
+
+def test_resume_with_workers_ends_like_uninterrupted_run(
+        tiny_cifar10, tmp_path):
+    """Two workers, restarted every epoch or persistent: the four runs
+    (uninterrupted or resumed after epoch 1) end bit for bit alike."""
+    ends = []
+    for persistent in (False, True):
+        options = ('train_dataloader.num_workers=2',
+                   f'train_dataloader.persistent_workers={persistent}')
+        straight = str(tmp_path / f'straight_{persistent}')
+        split = str(tmp_path / f'split_{persistent}')
+        run_tool('tools/train.py', AUGMENTED, '--work-dir', straight,
+                 '--cfg-options', _data(tiny_cifar10), *options)
+        _resume_from_epoch_1(straight, split, tiny_cifar10, *options)
+        ends += [osp.join(straight, 'epoch_2.pth'),
+                 osp.join(split, 'epoch_2.pth')]
+    for other in ends[1:]:
+        _assert_same_run(ends[0], other)
+
+
+def _lrs(log):
+    return {
+        int(epoch): float(lr)
+        for epoch, lr in re.findall(r'Epoch\(train\) \[(\d+)\]\[\d+/\d+\]'
+                                    r'\s+lr: ([0-9.e+-]+)', log)
+    }
+
+
+def test_resume_with_a_longer_schedule_applies_it(tiny_cifar10, tmp_path):
+    first, longer, same = (str(tmp_path / d) for d in ('1', 'long', 'same'))
+    run_tool('tools/train.py', NPID_COSINE, '--work-dir', first,
+             '--cfg-options', _data(tiny_cifar10))
+    shutil.copytree(first, longer)
+    shutil.copytree(first, same)
+    # a cosine over 3 epochs instead of 1: lr 0.03 x (1 + cos(pi e / 3)) / 2
+    proc = run_tool('tools/train.py', NPID_COSINE, '--work-dir', longer,
+                    '--resume', '--cfg-options', _data(tiny_cifar10),
+                    'train_cfg.max_epochs=3', 'param_scheduler.0.T_max=3',
+                    'param_scheduler.0.end=3')
+    log = proc.stdout + proc.stderr
+    assert 'Resuming with a param_scheduler different from the ' \
+        "checkpoint's (param_scheduler.0 (CosineAnnealingLR) T_max: 1 -> 3;" \
+        in log, log[-3000:]
+    lrs = _lrs(log)
+    assert set(lrs) == {2, 3}
+    assert lrs[2] == pytest.approx(0.0225, rel=1e-4)
+    assert lrs[3] == pytest.approx(0.0075, rel=1e-4)
+    # only max_epochs grows: the schedule (over at epoch 1) stays, loudly
+    proc = run_tool('tools/train.py', NPID_COSINE, '--work-dir', same,
+                    '--resume', '--cfg-options', _data(tiny_cifar10),
+                    'train_cfg.max_epochs=2')
+    log = proc.stdout + proc.stderr
+    assert 'train_cfg.max_epochs grew from 1 to 2 but the param_scheduler ' \
+        'ends at epoch 1' in log, log[-3000:]
+
+
+def test_copied_work_dir_resumes_from_its_own_checkpoint(tiny_cifar10,
+                                                        tmp_path):
+    original, copy = str(tmp_path / 'original'), str(tmp_path / 'copy')
+    run_tool('tools/train.py', NPID, '--work-dir', original,
+             '--cfg-options', _data(tiny_cifar10))
+    with open(osp.join(original, 'last_checkpoint')) as f:
+        assert f.read().strip() == osp.join(original, 'epoch_1.pth')
+    shutil.copytree(original, copy)
+    shutil.rmtree(original)
+    proc = run_tool('tools/train.py', NPID, '--work-dir', copy, '--resume',
+                    '--cfg-options', _data(tiny_cifar10),
+                    'train_cfg.max_epochs=2')
+    log = proc.stdout + proc.stderr
+    assert f'Resuming from {osp.join(copy, "epoch_1.pth")}' in log
+    assert 'resumed epoch: 1, iter: 2' in log
+    assert _load(osp.join(copy, 'epoch_2.pth'))['meta']['epoch'] == 2
+    assert not osp.exists(original)
+
+
+def test_resume_in_an_empty_work_dir_says_it_starts_from_scratch(
+        tiny_cifar10, tmp_path):
+    proc = run_tool('tools/train.py', NPID, '--work-dir', str(tmp_path),
+                    '--resume', '--cfg-options', _data(tiny_cifar10))
+    log = proc.stdout + proc.stderr
+    assert f'No checkpoint found in {tmp_path} (it has no last_checkpoint ' \
+        'file): training starts from scratch.' in log
+    assert 'resumed' not in log.lower()
+    assert _load(osp.join(tmp_path, 'epoch_1.pth'))['meta']['epoch'] == 1
+
+
+def test_resume_from_a_missing_checkpoint_is_refused(tmp_path):
+    missing = str(tmp_path / 'epoch_3.pth')
+    proc = run_tool('tools/train.py', NPID, '--work-dir', str(tmp_path),
+                    '--resume', missing, check=False)
+    assert proc.returncode != 0
+    assert f'error: --resume {missing}: no such checkpoint file.' in \
+        proc.stderr
+    assert 'Epoch(train)' not in proc.stdout + proc.stderr
+
+
+def test_amp_on_cpu_trains_under_bfloat16_autocast(tiny_cifar10, tmp_path):
+    work = str(tmp_path)
+    proc = run_tool('tools/train.py', TINY, '--work-dir', work, '--amp',
+                    '--cfg-options', _data(tiny_cifar10),
+                    'train_cfg.max_epochs=1')
+    log = proc.stdout + proc.stderr
+    assert "type='CPUAmpOptimWrapper'" in log
+    assert "dtype='bfloat16'" in log
+    assert _load(osp.join(work, 'epoch_1.pth'))['meta']['epoch'] == 1
