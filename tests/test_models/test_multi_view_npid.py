@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.structures import InstanceData
 
 from mmselfsup.registry import MODELS
@@ -41,7 +42,7 @@ def test_loss_modes_and_loss_goes_down_on_a_fixed_batch():
     first = None
     for _ in range(8):
         losses = model(views, samples, mode='loss')
-        assert set(losses) == {'loss_inst', 'loss_cons', 'merged_ratio'}
+        assert set(losses) == {'loss_inst', 'loss_cons'}
         total = losses['loss_inst'] + losses['loss_cons']
         first = total.item() if first is None else first
         optim.zero_grad()
@@ -60,3 +61,23 @@ def test_missing_sample_indices_gives_a_clear_error():
     with pytest.raises(KeyError, match='sample_idx'):
         model([torch.randn(2, 3, 32, 32)], [SelfSupDataSample()] * 2,
               mode='loss')
+
+
+def test_loss_then_the_bank_moves_to_the_views_mean():
+    """The algorithm updates the bank after the head's loss, with the
+    views' mean (momentum 0.5)."""
+    torch.manual_seed(0)
+    model = _model()
+    model.eval()  # BatchNorm in eval: embed() below sees the same features
+    views = [torch.randn(2, 3, 32, 32) for _ in range(2)]
+    bank = model.head.memory_bank
+    before = bank.rows().clone()
+    model(views, _samples([1, 4]), mode='loss')
+    with torch.no_grad():
+        feats = torch.stack([model.embed(v) for v in views])  # (K, B, d)
+    expected = F.normalize(0.5 * before[[1, 4]] + 0.5 * feats.mean(0),
+                           dim=1)
+    after = bank.rows()
+    assert torch.allclose(after[[1, 4]], expected, atol=1e-6)
+    keep = [i for i in range(bank.num_samples) if i not in (1, 4)]
+    assert torch.equal(after[keep], before[keep])

@@ -1,15 +1,13 @@
-import time
 from typing import Optional
 
 import torch
-from mmengine.dist import broadcast, get_dist_info, is_main_process
 from mmengine.hooks import Hook
+from mmengine.logging import MessageHub
 from mmengine.runner import BaseLoop
 
 from mmselfsup.registry import HOOKS
 from ...models.memories import InstanceMemoryBank
-from ...models.utils import (group_mean_rows, merge_nearest_groups,
-                             nearest_other_group, same_class_pair_fraction)
+from ...models.utils import same_class_pair_fraction
 from .memory_bank_check_hook import find_modules
 
 
@@ -28,9 +26,12 @@ class HardNegativeMergeHook(Hook):
     become positives of each other in
     ``MemoryBankHead`` (Bulat et al. 2021, (c)).
 
-    Groups live in the bank's ``group_ids`` buffer, so they are saved in
-    checkpoints and restored on resume; rank 0 computes them and broadcasts
-    them, so every rank has the same groups.
+    The hook only decides when and how much (:meth:`schedule`: epoch ->
+    target ratio) and logs; the bank merges
+    (:meth:`InstanceMemoryBank.merge_hard_negatives`: search on rank 0,
+    union, broadcast). Groups live in the bank's ``group_ids`` buffer, so
+    they are saved in checkpoints and restored on resume. After each merge
+    the merged fraction is logged as ``merged_ratio``.
 
     Args:
         start_epoch (int): First epoch after which to merge (1-based).
@@ -148,35 +149,17 @@ class HardNegativeMergeHook(Hook):
             raise ValueError('HardNegativeMergeHook: the model has no '
                              'InstanceMemoryBank to merge.')
 
-    @torch.no_grad()
     def merge(self, bank: InstanceMemoryBank, ratio: float) -> dict:
-        """Grow ``bank``'s groups until ``ratio`` of it is merged.
-
-        Returns:
-            dict: ``merged`` samples, ``groups`` (non-singleton),
-            ``largest`` group and ``seconds`` taken.
-        """
-        start = time.perf_counter()
-        if is_main_process():
-            sim, idx = nearest_other_group(bank.feats, bank.group_ids,
-                                           self.chunk_size)
-            new_groups = merge_nearest_groups(
-                bank.group_ids, sim, idx, int(ratio * bank.num_samples),
-                self.max_group_size, self.min_similarity, self.mutual)
-            bank.group_ids.copy_(new_groups)
-            if self.average_rows:
-                bank.feats.copy_(group_mean_rows(bank.feats, bank.group_ids))
-        if get_dist_info()[1] > 1:
-            broadcast(bank.group_ids, src=0)
-            if self.average_rows:
-                broadcast(bank.feats, src=0)
-        bank.groups_changed()
-        counts = torch.bincount(bank.group_ids, minlength=bank.num_samples)
-        return dict(
-            merged=int(counts[counts > 1].sum()),
-            groups=int((counts > 1).sum()),
-            largest=int(counts.max()),
-            seconds=time.perf_counter() - start)
+        """Merge ``bank`` to ``ratio`` with this hook's settings; returns
+        the bank's statistics (``merged``, ``groups``, ``largest``,
+        ``seconds``)."""
+        return bank.merge_hard_negatives(
+            ratio,
+            max_group_size=self.max_group_size,
+            min_similarity=self.min_similarity,
+            mutual=self.mutual,
+            average_rows=self.average_rows,
+            chunk_size=self.chunk_size)
 
     @staticmethod
     def training_labels(runner, num_samples: int) -> Optional[torch.Tensor]:
@@ -200,6 +183,8 @@ class HardNegativeMergeHook(Hook):
             return
         for i, bank in enumerate(find_modules(runner, InstanceMemoryBank)):
             stats = self.merge(bank, ratio)
+            MessageHub.get_current_instance().update_scalar(
+                f'train/merged_ratio{i or ""}', bank.merged_ratio)
             purity = ''
             labels = self.training_labels(runner, bank.num_samples) \
                 if self.log_class_purity and stats['groups'] else None

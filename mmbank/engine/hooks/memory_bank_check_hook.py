@@ -26,7 +26,7 @@ def bank_checksum(bank: InstanceMemoryBank) -> torch.Tensor:
     weights = torch.arange(
         1, bank.num_samples + 1, device=bank.feats.device,
         dtype=torch.float64)
-    rows = (bank.feats.double().sum(dim=1) * weights).sum()
+    rows = (bank.rows().double().sum(dim=1) * weights).sum()
     groups = (bank.group_ids.double() * weights).sum()
     return torch.stack([rows, groups])
 

@@ -30,8 +30,8 @@ class MultiViewNPID(BaseModel):
     learning with large mini-batch, consistency and hard negative mining"
     (ICASSP 2021): all ``B x K`` views of a batch (from ``MultiViewWithIndex``)
     go through the network in one forward pass; the head computes the
-    instance loss over the bank, the consistency between views, and updates
-    the bank with the views' mean. With ``K = 1`` and no consistency it is
+    instance loss over the bank and the consistency between views, then the
+    bank's rows of the batch move towards the views' mean. With ``K = 1`` and no consistency it is
     NPID with the full softmax.
 
     Args:
@@ -94,7 +94,11 @@ class MultiViewNPID(BaseModel):
         idx = sample_indices(data_samples).to(inputs[0].device)
         num_views, batch = len(inputs), inputs[0].shape[0]
         feats = self.embed(torch.cat(inputs))  # (K * B, d), view-major
-        return self.head.loss(feats.view(num_views, batch, -1), idx)
+        view_feats = feats.view(num_views, batch, -1)  # (K, B, d)
+        losses = self.head.loss(view_feats, idx)
+        # the bank's row of each sample moves towards its views' mean
+        self.head.memory_bank.update(idx, view_feats)
+        return losses
 
     def predict(self, inputs: List[Tensor],
                 data_samples: List[SelfSupDataSample],

@@ -21,12 +21,13 @@ class MemoryBankHead(BaseModule):
       rows drawn uniformly, shared by the batch); ``G(i)`` is ``i``'s merge
       group, just ``{i}`` until ``HardNegativeMergeHook`` merges;
     - ``loss_cons``: ``loss_consistency`` applied to the ``K`` views'
-      similarities to the same candidate rows;
-    - then the bank rows of the batch are momentum-updated with the views'
-      mean.
+      similarities to the same candidate rows.
 
-    The head owns its bank (built from ``memory_bank``) because only the
-    head reads it; the merge hook finds every bank in a model by type.
+    The head is a loss: it reads the bank and never writes it (the
+    algorithm updates the bank after the loss, as mmselfsup's NPID does).
+    It holds the bank (built from ``memory_bank``) as a sub-module, so the
+    bank's buffers keep their checkpoint names (``head.memory_bank.*``);
+    the merge hook finds every bank in a model by type.
 
     Args:
         memory_bank (dict): Config of the bank. Defaults to
@@ -100,8 +101,9 @@ class MemoryBankHead(BaseModule):
                 f'of {bank.num_samples} rows: the bank is shorter than the '
                 'dataset.')
         cand = self.candidates(idx)
-        # a copy: the bank is updated in place before backward runs
-        rows = bank.feats.clone() if cand is None else bank.feats[cand]
+        # no copy of the full bank: its next in-place write comes after the
+        # backward pass (InstanceMemoryBank.update writes at the next read)
+        rows = bank.rows(cand)
         sims = torch.einsum('kbd,cd->kbc', view_feats, rows.to(view_feats))
         targets = idx if cand is None else torch.arange(
             idx.numel(), device=idx.device)
@@ -111,33 +113,23 @@ class MemoryBankHead(BaseModule):
         return sims, targets, pos_mask
 
     def loss(self, view_feats: Tensor, idx: Tensor) -> Dict[str, Tensor]:
-        """Losses of a batch, then the bank update.
+        """Losses of a batch (the bank is not updated here).
 
         Args:
             view_feats (Tensor): ``(K, B, d)`` L2-normalised features.
             idx (Tensor): ``(B,)`` sample indices.
 
         Returns:
-            dict[str, Tensor]: ``loss_inst``, ``loss_cons`` (if on) and
-            ``merged_ratio`` (fraction of the bank in merge groups; logged,
-            not optimised).
+            dict[str, Tensor]: ``loss_inst`` and ``loss_cons`` (if on).
         """
         num_views = view_feats.shape[0]
+        if self.with_consistency and num_views < 2:
+            raise ValueError(
+                'The consistency loss needs K >= 2 views of each sample, '
+                f'got K = {num_views}.')
         sims, targets, pos_mask = self.similarities(view_feats, idx)
         log_probs = F.log_softmax(sims.float() / self.temperature, dim=2)
         losses = dict(loss_inst=instance_nll(log_probs, targets, pos_mask))
         if self.with_consistency:
-            if num_views < 2:
-                raise ValueError(
-                    'The consistency loss needs K >= 2 views of each sample, '
-                    f'got K = {num_views}.')
-            if self.loss_consistency.temperature == self.temperature:
-                # same distributions as the instance loss: reuse them
-                losses['loss_cons'] = self.loss_consistency.from_log_probs(
-                    log_probs)
-            else:
-                losses['loss_cons'] = self.loss_consistency(sims)
-        self.memory_bank.update(idx, view_feats)
-        losses['merged_ratio'] = sims.new_tensor(
-            self.memory_bank.num_merged / self.memory_bank.num_samples)
+            losses['loss_cons'] = self.loss_consistency(sims)
         return losses

@@ -1,11 +1,9 @@
-from typing import Sequence, Union
-
 import torch
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmselfsup.registry import MODELS
-from ..utils import pairwise_kl, pairwise_kl_log_probs
+from ..utils import pairwise_kl
 
 
 @MODELS.register_module()
@@ -38,29 +36,22 @@ class ConsistencyLoss(BaseModule):
         self.loss_weight = loss_weight
         self.detach_target = detach_target
 
-    def forward(self, *logits: Union[Tensor, Sequence[Tensor]]) -> Tensor:
+    def forward(self, logits: Tensor) -> Tensor:
         """Compute the loss.
 
         Args:
-            *logits: Either two or more ``(B, C)`` tensors, one per view, or
-                one ``(K, B, C)`` tensor with ``K >= 2``.
+            logits (Tensor): ``(K, B, C)`` logits (e.g. similarities to the
+                same ``C`` bank rows) of ``K >= 2`` views of ``B`` samples.
 
         Returns:
             Tensor: Scalar loss.
         """
-        if len(logits) == 1 and torch.is_tensor(logits[0]) \
-                and logits[0].dim() == 3:
-            stacked = logits[0]
-        else:
-            if len(logits) < 2:
-                raise ValueError('ConsistencyLoss needs at least two views')
-            stacked = torch.stack(list(logits))
+        if not torch.is_tensor(logits) or logits.dim() != 3 \
+                or logits.shape[0] < 2:
+            shape = tuple(logits.shape) if torch.is_tensor(logits) else \
+                type(logits).__name__
+            raise ValueError('ConsistencyLoss takes one (K, B, C) tensor of '
+                             f'K >= 2 views\' logits, got {shape}; stack '
+                             'separate views with torch.stack(views)')
         return self.loss_weight * pairwise_kl(
-            stacked.float() / self.temperature, self.detach_target)
-
-    def from_log_probs(self, log_probs: Tensor) -> Tensor:
-        """The loss from ``(K, B, C)`` log-softmax of ``inputs / T``
-        already computed (the head shares its own when temperatures match).
-        """
-        return self.loss_weight * pairwise_kl_log_probs(
-            log_probs, self.detach_target)
+            logits.float() / self.temperature, self.detach_target)

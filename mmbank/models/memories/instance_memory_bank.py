@@ -1,13 +1,16 @@
-from typing import Optional
+import time
+from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_gather, broadcast, get_dist_info
+from mmengine.dist import (all_gather, broadcast, get_dist_info,
+                           is_main_process)
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmselfsup.registry import MODELS
-from ..utils import momentum_update
+from ..utils import (group_mean_rows, merge_nearest_groups, momentum_update,
+                     nearest_other_group)
 
 
 @MODELS.register_module()
@@ -15,9 +18,22 @@ class InstanceMemoryBank(BaseModule):
     """One L2-normalised feature per training sample, plus merge groups.
 
     Both live in buffers (``feats``, ``group_ids``), so they are saved in
-    checkpoints, restored on resume and moved with the model. The bank knows
-    nothing about losses: heads read it, :meth:`update` writes it, and
-    ``HardNegativeMergeHook`` changes ``group_ids``.
+    checkpoints, restored on resume and moved with the model. The bank owns
+    the operations on them and knows nothing about losses: heads read
+    :meth:`rows`, the algorithm calls :meth:`update` after the loss, and
+    ``HardNegativeMergeHook`` decides when to call
+    :meth:`merge_hard_negatives`.
+
+    :meth:`update` gathers the batch's indices and features across ranks at
+    once but writes the rows at the next read (:meth:`rows`, a merge, a
+    checkpoint): the loss's backward pass still needs the rows it read, and
+    writing them in place before it would need a copy of the whole bank.
+
+    Example:
+        >>> bank = InstanceMemoryBank(num_samples=4, feat_dim=2, momentum=0)
+        >>> bank.update(torch.tensor([1]), torch.tensor([[[0., 2.]]]))
+        >>> bank.rows()[1]
+        tensor([0., 1.])
 
     Args:
         num_samples (int, optional): Rows, the training set's length. None
@@ -54,6 +70,8 @@ class InstanceMemoryBank(BaseModule):
         self.register_buffer('group_ids', torch.empty(0, dtype=torch.long))
         # whether each row has had an update (for fill_on_first_update)
         self.register_buffer('updated', torch.empty(0, dtype=torch.bool))
+        self._pending = None  # (idx, mean view features) not yet written
+        self._sizes = None  # cached (N,) group sizes; None when stale
         if num_samples is not None:
             self.reset(num_samples)
 
@@ -85,6 +103,8 @@ class InstanceMemoryBank(BaseModule):
         self.group_ids.data = torch.arange(num_samples, device=device)
         self.updated.data = torch.zeros(
             num_samples, dtype=torch.bool, device=device)
+        self._pending = None
+        self.groups_changed()
         if get_dist_info()[1] > 1:
             broadcast(self.feats.data, src=0)
 
@@ -94,19 +114,30 @@ class InstanceMemoryBank(BaseModule):
         (or fill rows never updated, with ``fill_on_first_update``).
 
         In distributed runs, indices and features of every rank are gathered
-        first, so all ranks apply the same update.
+        now, so all ranks apply the same update. The rows are written at the
+        next :meth:`rows` (or merge, or checkpoint), after the backward pass
+        of the loss that read them.
 
         Args:
             idx (Tensor): ``(B,)`` sample indices.
             view_feats (Tensor): ``(K, B, d)`` or ``(B, d)`` features.
         """
+        self.apply_pending()
         if view_feats.dim() == 3:
             view_feats = view_feats.mean(dim=0)
         view_feats = view_feats.detach()
         if get_dist_info()[1] > 1:
             idx = torch.cat(all_gather(idx))
             view_feats = torch.cat(all_gather(view_feats))
-        view_feats = view_feats.float()
+        self._pending = (idx, view_feats.float())
+
+    @torch.no_grad()
+    def apply_pending(self) -> None:
+        """Write the rows of the last :meth:`update`, if not yet written."""
+        if self._pending is None:
+            return
+        idx, view_feats = self._pending
+        self._pending = None
         new_rows = momentum_update(self.feats[idx], view_feats,
                                    self.momentum)
         if self.fill_on_first_update:
@@ -115,29 +146,106 @@ class InstanceMemoryBank(BaseModule):
         self.feats[idx] = new_rows.to(self.feats.dtype)
         self.updated[idx] = True
 
+    def rows(self, idx: Optional[Tensor] = None) -> Tensor:
+        """The ``(N, d)`` bank, or the ``(C, d)`` rows ``idx`` (a copy),
+        with every update written. The full bank is returned as it is, not
+        copied: read it before the next :meth:`update` is written."""
+        self.apply_pending()
+        return self.feats if idx is None else self.feats[idx]
+
     def group_sizes(self) -> Tensor:
         """``(N,)`` size of each row's group (cached until the groups
-        change)."""
-        key = (self.group_ids.data_ptr(), self.group_ids._version,
-               self.num_samples)
-        if getattr(self, '_sizes_key', None) != key:
+        change: :meth:`groups_changed`)."""
+        if self._sizes is None or self._sizes.device != \
+                self.group_ids.device or \
+                self._sizes.shape != self.group_ids.shape:
             counts = torch.bincount(
                 self.group_ids, minlength=self.num_samples)
             self._sizes = counts[self.group_ids]
             self._num_merged = int((self._sizes > 1).sum())
-            self._sizes_key = key
         return self._sizes
 
     def groups_changed(self) -> None:
-        """Forget the cached group sizes; call after writing ``group_ids``
-        by means that torch does not count as a change (collectives)."""
-        self._sizes_key = None
+        """Forget the cached group sizes: called wherever ``group_ids``
+        changes (reset, merge, loading); call it after writing
+        ``group_ids`` yourself."""
+        self._sizes = None
 
     @property
     def num_merged(self) -> int:
         """Rows in merge groups of two or more."""
         self.group_sizes()
         return self._num_merged
+
+    @torch.no_grad()
+    def set_groups(self, group_ids: Tensor) -> None:
+        """Replace the ``(N,)`` merge groups (group id = a member's row)."""
+        self.group_ids.copy_(group_ids)
+        self.groups_changed()
+
+    @property
+    def merged_ratio(self) -> float:
+        """Fraction of the rows in merge groups of two or more."""
+        return self.num_merged / max(self.num_samples, 1)
+
+    @torch.no_grad()
+    def merge_hard_negatives(self,
+                             ratio: float,
+                             max_group_size: int = 4,
+                             min_similarity: float = 0.5,
+                             mutual: bool = True,
+                             average_rows: bool = False,
+                             chunk_size: int = 4096) -> Dict[str, float]:
+        """Grow the merge groups until ``ratio`` of the bank is merged
+        (Bulat et al. 2021, (c)).
+
+        Rank 0 finds each row's exact cosine nearest neighbour outside its
+        group (in ``chunk_size`` tiles, never ``N x N``) and merges the most
+        similar pairs (see :func:`merge_nearest_groups`), then broadcasts
+        the groups (and, with ``average_rows``, the rows replaced by their
+        group's normalised mean), so every rank holds the same state.
+
+        Args:
+            ratio (float): Fraction of the bank to have in groups.
+            max_group_size (int): Bound on a group's size. Defaults to 4.
+            min_similarity (float): Pairs less similar are never merged.
+                Defaults to 0.5.
+            mutual (bool): Merge only mutual nearest neighbours (at the
+                group level). Defaults to True.
+            average_rows (bool): Replace each group's rows by their mean.
+                Defaults to False.
+            chunk_size (int): Side of the search's tiles. Defaults to 4096.
+
+        Returns:
+            dict: ``merged`` samples, ``groups`` (non-singleton),
+            ``largest`` group and ``seconds`` taken.
+        """
+        start = time.perf_counter()
+        self.apply_pending()
+        if is_main_process():
+            sim, idx = nearest_other_group(self.feats, self.group_ids,
+                                           chunk_size)
+            new_groups = merge_nearest_groups(
+                self.group_ids, sim, idx, int(ratio * self.num_samples),
+                max_group_size, min_similarity, mutual)
+            self.group_ids.copy_(new_groups)
+            if average_rows:
+                self.feats.copy_(group_mean_rows(self.feats, self.group_ids))
+        if get_dist_info()[1] > 1:
+            broadcast(self.group_ids, src=0)
+            if average_rows:
+                broadcast(self.feats, src=0)
+        self.groups_changed()
+        counts = torch.bincount(self.group_ids, minlength=self.num_samples)
+        return dict(
+            merged=int(counts[counts > 1].sum()),
+            groups=int((counts > 1).sum()),
+            largest=int(counts.max()),
+            seconds=time.perf_counter() - start)
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        self.apply_pending()  # a checkpoint holds every update
+        super()._save_to_state_dict(destination, prefix, keep_vars)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Adopt the checkpoint's length when the bank is still unsized; a
@@ -157,7 +265,9 @@ class InstanceMemoryBank(BaseModule):
             # checkpoints from before the flag existed: rows count as updated
             state_dict[prefix + 'updated'] = torch.ones(
                 state_dict[key].shape[0], dtype=torch.bool)
+        self._pending = None
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.groups_changed()
 
     def extra_repr(self) -> str:
         return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '

@@ -1,0 +1,140 @@
+"""InstanceMemoryBank: update (written at the next read), groups, merging,
+state in checkpoints."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmbank.models import InstanceMemoryBank
+
+
+def test_bank_init_update_and_sizes():
+    bank = InstanceMemoryBank(num_samples=4, feat_dim=2, momentum=0.5)
+    assert bank.feats.shape == (4, 2)
+    assert torch.allclose(bank.feats.norm(dim=1), torch.ones(4))
+    assert bank.group_ids.tolist() == [0, 1, 2, 3]
+    bank.feats.copy_(torch.tensor([[1.0, 0], [0, 1], [1, 0], [0, 1]]))
+    views = torch.tensor([[[0.0, 1.0]], [[0.0, 1.0]]])  # K=2, B=1
+    bank.update(torch.tensor([2]), views)
+    # not written yet: a backward pass may still need the rows it read
+    assert torch.equal(bank.feats[2], torch.tensor([1.0, 0.0]))
+    rows = bank.rows()
+    assert torch.allclose(rows[2], F.normalize(torch.tensor([0.5, 0.5]),
+                                               dim=0))
+    assert torch.equal(rows[[0, 1, 3]],
+                       torch.tensor([[1.0, 0], [0, 1], [0, 1]]))
+    assert torch.equal(bank.rows(torch.tensor([2, 0])), rows[[2, 0]])
+    bank.set_groups(torch.tensor([0, 0, 0, 3]))
+    assert bank.group_sizes().tolist() == [3, 3, 3, 1]
+    assert bank.num_merged == 3 and bank.merged_ratio == 0.75
+
+
+def test_pending_update_equals_immediate_and_reaches_checkpoints():
+    """Two updates in a row give the rows of two immediate updates, and a
+    state_dict holds the last one."""
+    torch.manual_seed(0)
+    bank = InstanceMemoryBank(num_samples=5, feat_dim=3, momentum=0.5)
+    start = bank.feats.clone()
+    a, b = torch.randn(2, 2, 3), torch.randn(2, 2, 3)
+    bank.update(torch.tensor([1, 3]), a)
+    bank.update(torch.tensor([3, 4]), b)
+    expected = start.clone()
+    expected[[1, 3]] = F.normalize(0.5 * expected[[1, 3]] +
+                                   0.5 * a.mean(0), dim=1)
+    expected[[3, 4]] = F.normalize(0.5 * expected[[3, 4]] +
+                                   0.5 * b.mean(0), dim=1)
+    state = bank.state_dict()
+    assert torch.allclose(state['feats'], expected)
+    assert torch.equal(bank.feats, state['feats'])
+
+
+def test_gradient_uses_the_rows_read_before_the_update():
+    """The loss reads the bank, the update comes before backward: the
+    gradient is the one of the rows that were read, with no copy."""
+    bank = InstanceMemoryBank(num_samples=2, feat_dim=2, momentum=0.0)
+    bank.feats.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    v = torch.tensor([[0.6, 0.8]], requires_grad=True)
+    sims = v @ bank.rows().T
+    bank.update(torch.tensor([0]), torch.tensor([[0.0, -1.0]]))
+    sims[0, 0].backward()
+    assert v.grad.tolist() == [[1.0, 0.0]]
+    assert bank.rows()[0].tolist() == [0.0, -1.0]
+
+
+def test_bank_fills_rows_on_their_first_update_then_mixes():
+    bank = InstanceMemoryBank(num_samples=3, feat_dim=2, momentum=0.5,
+                              fill_on_first_update=True)
+    assert bank.updated.tolist() == [False, False, False]
+    bank.feats.copy_(torch.tensor([[1.0, 0], [1.0, 0], [1.0, 0]]))
+    # first update of row 1: the views' mean (0, 2) normalised, no mixing
+    bank.update(torch.tensor([1]), torch.tensor([[[0.0, 1.0]],
+                                                 [[0.0, 3.0]]]))
+    assert torch.allclose(bank.rows()[1], torch.tensor([0.0, 1.0]))
+    assert bank.updated.tolist() == [False, True, False]
+    # second update of row 1 and first of row 0 in one batch
+    bank.update(torch.tensor([1, 0]), torch.tensor([[1.0, 0.0],
+                                                    [0.0, -1.0]]))
+    rows = bank.rows()
+    assert torch.allclose(rows[1], F.normalize(torch.tensor([0.5, 0.5]),
+                                               dim=0))
+    assert torch.allclose(rows[0], torch.tensor([0.0, -1.0]))
+    assert torch.equal(rows[2], torch.tensor([1.0, 0.0]))
+    # the flags are state: saved, restored, and cleared by reset
+    restored = InstanceMemoryBank(None, feat_dim=2,
+                                  fill_on_first_update=True)
+    restored.load_state_dict(bank.state_dict())
+    assert restored.updated.tolist() == [True, True, False]
+    restored.reset(3)
+    assert not restored.updated.any()
+
+
+def test_bank_loads_checkpoints_without_update_flags_as_updated():
+    old = InstanceMemoryBank(4, feat_dim=2).state_dict()
+    del old['updated']
+    bank = InstanceMemoryBank(None, feat_dim=2, fill_on_first_update=True)
+    bank.load_state_dict(old)
+    assert bank.updated.tolist() == [True] * 4
+
+
+def test_bank_rejects_bad_arguments_and_adopts_checkpoint_length():
+    with pytest.raises(ValueError, match='momentum'):
+        InstanceMemoryBank(4, momentum=1.0)
+    with pytest.raises(ValueError, match='num_samples'):
+        InstanceMemoryBank(0)
+    trained = InstanceMemoryBank(6, feat_dim=3)
+    unsized = InstanceMemoryBank(None, feat_dim=3)
+    assert unsized.num_samples == 0
+    unsized.load_state_dict(trained.state_dict())
+    assert torch.equal(unsized.feats, trained.feats)
+    other = InstanceMemoryBank(5, feat_dim=3)
+    with pytest.raises(ValueError, match='6 rows but this model.s has 5'):
+        other.load_state_dict(trained.state_dict())
+
+
+def test_group_sizes_follow_every_change_of_the_groups():
+    bank = InstanceMemoryBank(4, feat_dim=2)
+    assert bank.num_merged == 0
+    merged = InstanceMemoryBank(4, feat_dim=2)
+    merged.set_groups(torch.tensor([0, 0, 2, 2]))
+    bank.load_state_dict(merged.state_dict())  # loading changes groups
+    assert bank.num_merged == 4
+    bank.reset(4)
+    assert bank.num_merged == 0
+
+
+def test_merge_hard_negatives_on_constructed_pairs():
+    """Rows 0/1 and 2/3 are near-duplicates, 4 is alone: merging to 80%
+    joins the two pairs; average_rows replaces them by their means."""
+    bank = InstanceMemoryBank(5, feat_dim=2, momentum=0.5)
+    rows = torch.tensor([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0],
+                         [0.14, 0.99], [-1.0, 0.0]])
+    bank.feats.copy_(F.normalize(rows, dim=1))
+    bank.update(torch.tensor([4]), torch.tensor([[-1.0, 0.0]]))  # pending
+    stats = bank.merge_hard_negatives(0.8, min_similarity=0.5,
+                                      average_rows=True)
+    assert bank.group_ids.tolist() == [0, 0, 2, 2, 4]
+    assert stats['merged'] == 4 and stats['groups'] == 2
+    assert stats['largest'] == 2 and bank.merged_ratio == 0.8
+    mean01 = F.normalize(F.normalize(rows[:2], dim=1).sum(0), dim=0)
+    assert torch.allclose(bank.feats[0], mean01)
+    assert torch.allclose(bank.feats[1], mean01)
+    assert torch.allclose(bank.feats[4], torch.tensor([-1.0, 0.0]))
