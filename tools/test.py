@@ -34,9 +34,9 @@ import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
+from mmselfsup.utils import get_model  # noqa: E402
 
 from mmbank.evaluation.checkpoint import (  # noqa: E402
     CheckpointError, check_checkpoint_file, read_checkpoint)
@@ -106,8 +106,7 @@ def check_state_dict(model: torch.nn.Module,
 
 def load_weights(model: torch.nn.Module, filename: str) -> None:
     """Load a checkpoint into ``model`` after :func:`check_state_dict`."""
-    if is_model_wrapper(model):
-        model = model.module
+    model = get_model(model)
     state_dict = checkpoint_state_dict(filename)
     unexpected = check_state_dict(model, state_dict, filename)
     if unexpected:

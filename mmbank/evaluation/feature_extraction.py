@@ -23,11 +23,14 @@ import torch.nn.functional as F
 from mmengine.dist import (all_gather_object, collect_results, get_world_size,
                            is_main_process)
 from mmengine.model import BaseModel as EngineBaseModel
-from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
 from mmselfsup.registry import MODELS
+from mmselfsup.utils import get_model
+from ..models.utils.embedding import (backbone_and_embedding,  # noqa: F401
+                                      embed_neck_output,
+                                      pool_backbone_output)
 
 FEATURE_TYPES = ('backbone', 'neck')
 
@@ -96,47 +99,14 @@ def build_feature_model(model_cfg: dict, with_neck: bool = True) -> nn.Module:
     return model.eval()
 
 
-def unwrap_model(model: nn.Module) -> nn.Module:
-    """The model inside a DDP-style wrapper, or the model itself."""
-    return model.module if is_model_wrapper(model) else model
+#: The model inside a DDP-style wrapper, or the model itself (mmselfsup's
+#: helper: the one unwrapping used across mmbank).
+unwrap_model = get_model
 
 
 def has_neck(model: nn.Module) -> bool:
     """Whether ``model`` (unwrapped) has a neck to give an embedding."""
     return getattr(unwrap_model(model), 'neck', None) is not None
-
-
-def pool_backbone_output(outputs: Union[Tensor, Sequence]) -> Tensor:
-    """``(B, C)`` global feature of a backbone's outputs.
-
-    Args:
-        outputs (Tensor | Sequence): The backbone's outputs; the last one is
-            used. A ``(B, C, H, W)`` map is average-pooled, a ``(B, C)``
-            vector is used as it is; a list (e.g. a ViT's ``[patch_token,
-            cls_token]``) gives its last element.
-
-    Returns:
-        Tensor: ``(B, C)``.
-    """
-    last = outputs
-    while isinstance(last, (list, tuple)):
-        if len(last) == 0:
-            raise ValueError('The backbone returned no output.')
-        last = last[-1]
-    if last.dim() == 4:
-        return F.adaptive_avg_pool2d(last, 1).flatten(1)
-    return last.flatten(1)
-
-
-def embed_neck_output(outputs: Union[Tensor, Sequence]) -> Tensor:
-    """``(B, d)`` L2-normalised embedding from a neck's outputs (first
-    output; maps are average-pooled)."""
-    first = outputs
-    while isinstance(first, (list, tuple)):
-        first = first[0]
-    if first.dim() == 4:
-        first = F.adaptive_avg_pool2d(first, 1)
-    return F.normalize(first.flatten(1), dim=1)
 
 
 def _sample_field(data_samples: Optional[list], name: str) -> Optional[Tensor]:
@@ -181,11 +151,11 @@ def forward_features(model: nn.Module,
     else:
         inputs, data_samples = data
     images = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-    outputs = model.backbone(images)
+    pooled, embedding = backbone_and_embedding(
+        model.backbone, model.neck if with_neck else None, images)
     feats = dict(
-        backbone=pool_backbone_output(outputs).float().cpu(),
-        neck=embed_neck_output(model.neck(outputs)).float().cpu()
-        if with_neck else None,
+        backbone=pooled.float().cpu(),
+        neck=embedding.float().cpu() if with_neck else None,
         labels=_sample_field(data_samples, 'gt_label'),
         indices=_sample_field(data_samples, 'sample_idx'))
     return feats

@@ -29,10 +29,29 @@ RECORDS = osp.join(REPO, 'docs', 'records', 'protocol_search')
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')
 
 
+#: Backbones: name -> cfg-options (mmcls ResNets, channels-last). 'std':
+#: ResNet-18 with the standard stem (7x7/2 conv + max-pool: 8x8 after the
+#: stem, 1x1 at the end); 'cifar-s2-w32': the CIFAR stem (3x3/1 conv, no
+#: max-pool) with stride 2 in the first stage too (16x16 in stage 1, 2x2 at
+#: the end) and half the width (32-64-128-256), which measured 0.75x the
+#: standard one's training step here.
+ARCHS = {
+    'std': [],
+    'cifar-s2-w32': [
+        'model.backbone.type=mmcls.ResNet_CIFAR',
+        'model.backbone.strides=(2,2,2,2)', 'model.backbone.base_channels=32',
+        'model.backbone.stem_channels=32', 'model.backbone.out_indices=[3]',
+        'model.neck.in_channels=256'
+    ],
+}
+
+
 def npid_candidate(num_train: int, batch: int, lr: float, epochs: int,
-                   val_interval: int = 5, extra=(), tag='') -> Run:
+                   val_interval: int = 5, extra=(), tag='',
+                   arch: str = 'std') -> Run:
     """mmselfsup's NPID on the first ``num_train`` training images."""
     name = (f'npid-{num_train // 1000}k-b{batch}-lr{lr:g}-{epochs}e'
+            f'{"" if arch == "std" else "-" + arch}'
             f'{"-" + tag if tag else ""}')
     options = [
         f'model.memory_bank.length={num_train}',
@@ -44,25 +63,30 @@ def npid_candidate(num_train: int, batch: int, lr: float, epochs: int,
         f'param_scheduler.0.T_max={epochs}',
         f'param_scheduler.0.end={epochs}',
         f'train_cfg.val_interval={val_interval}',
+        *ARCHS[arch],
         *extra,
     ]
     return Run(name, CONFIG, options, seed=0,
                meta=dict(num_train=num_train, batch=batch, lr=lr,
-                         epochs=epochs, tag=tag))
+                         epochs=epochs, tag=tag, arch=arch))
 
 
 CANDIDATES = [
     npid_candidate(10000, 64, 0.03, 35),
     # stopped by hand after epoch 15 (its record says so)
     npid_candidate(5000, 64, 0.03, 70, val_interval=10),
+    # stopped by hand after epoch 7 (behind batch 64 at equal time)
     npid_candidate(10000, 32, 0.03, 30),
+    npid_candidate(10000, 64, 0.03, 35, arch='cifar-s2-w32'),
 ]
 
 
-def floors_of(num_train: int) -> dict:
+def floors_of(num_train: int, arch: str = 'std') -> dict:
     """Floors of a memory of ``num_train`` images with the validation
-    queries (written by knn_floors.py; see the README of this folder)."""
-    path = osp.join(FLOORS, f'npid-std_cifar10-{num_train // 1000}k_val.json')
+    queries (written by knn_floors.py; the pixel floors do not depend on
+    the backbone, the random network's do)."""
+    path = osp.join(FLOORS,
+                    f'npid-{arch}_cifar10-{num_train // 1000}k_val.json')
     if not osp.exists(path):
         return {}
     with open(path) as f:
@@ -93,7 +117,7 @@ def report(out_dir: str = RECORDS) -> str:
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
     for r in sorted(recs, key=lambda r: r['train_minutes'] or 1e9):
-        fl = floors_of(r['num_train'])
+        fl = floors_of(r['num_train'], r.get('arch', 'std'))
         pix = fl.get('best_pixel_floor')
         b, e = final_val(r, 'backbone'), final_val(r, 'neck')
         curve = r['curve'].get('knn/backbone_top1_k200', {})

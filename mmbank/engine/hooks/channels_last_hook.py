@@ -2,9 +2,9 @@ from typing import Any
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmselfsup.registry import HOOKS
+from mmselfsup.utils import get_model
 
 
 def to_channels_last(data: Any) -> Any:
@@ -34,8 +34,7 @@ class ChannelsLastHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = get_model(runner.model)
         model.to(memory_format=torch.channels_last)
         preprocessor = getattr(model, 'data_preprocessor', None)
         if preprocessor is not None and not getattr(

@@ -5,19 +5,20 @@ import torch
 from mmengine.dataset import BaseDataset
 from mmengine.dist import all_gather, get_dist_info
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 
 from mmselfsup.registry import HOOKS
+from mmselfsup.utils import get_model
 from ...models.heads import MemoryBankHead
 from ...models.memories import InstanceMemoryBank
 
 
 def find_modules(runner, module_type: type) -> List[torch.nn.Module]:
     """Every sub-module of ``runner.model`` (unwrapped) of ``module_type``."""
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    return [m for m in model.modules() if isinstance(m, module_type)]
+    return [
+        m for m in get_model(runner.model).modules()
+        if isinstance(m, module_type)
+    ]
 
 
 def bank_checksum(bank: InstanceMemoryBank) -> torch.Tensor:

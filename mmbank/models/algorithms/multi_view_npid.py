@@ -1,13 +1,13 @@
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmselfsup.models.algorithms.base import BaseModel
 from mmselfsup.registry import MODELS
 from mmselfsup.structures import SelfSupDataSample
+from ..utils.embedding import backbone_and_embedding, embed_neck_output
 
 
 def sample_indices(data_samples: List[SelfSupDataSample]) -> Tensor:
@@ -75,7 +75,7 @@ class MultiViewNPID(BaseModel):
 
     def embed(self, images: Tensor) -> Tensor:
         """``(M, d)`` L2-normalised embeddings of ``(M, C, H, W)`` images."""
-        return F.normalize(self.neck(self.backbone(images))[0], dim=1)
+        return embed_neck_output(self.neck(self.backbone(images)))
 
     def loss(self, inputs: List[Tensor],
              data_samples: List[SelfSupDataSample],
@@ -108,10 +108,8 @@ class MultiViewNPID(BaseModel):
         Sets ``data_sample.feats = InstanceData(backbone=(C,), neck=(d,))``
         from the first view.
         """
-        last = self.backbone(inputs[0])[-1]
-        pooled = F.adaptive_avg_pool2d(last, 1).flatten(1) \
-            if last.dim() == 4 else last
-        embedding = F.normalize(self.neck((last, ))[0], dim=1)
+        pooled, embedding = backbone_and_embedding(self.backbone, self.neck,
+                                                   inputs[0])
         for i, sample in enumerate(data_samples):
             sample.feats = InstanceData(
                 backbone=pooled[i:i + 1], neck=embedding[i:i + 1])
