@@ -15,11 +15,10 @@ MoCo ...), a model wrapper around one, or :class:`FeatureModel`. Only the
 first view of a batch is used; extraction needs a pipeline without random
 augmentation.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.dist import (all_gather_object, collect_results, get_world_size,
                            is_main_process)
 from mmengine.model import BaseModel as EngineBaseModel
@@ -28,9 +27,7 @@ from torch import Tensor
 
 from mmselfsup.registry import MODELS
 from mmselfsup.utils import get_model
-from ..models.utils.embedding import (backbone_and_embedding,  # noqa: F401
-                                      embed_neck_output,
-                                      pool_backbone_output)
+from ..models.utils.embedding import backbone_and_embedding
 
 FEATURE_TYPES = ('backbone', 'neck')
 

@@ -101,6 +101,38 @@ def read_scalars(work_dir: str) -> dict:
                 last_epoch=last_epoch)
 
 
+FLOORS = osp.join(REPO, 'docs', 'records', 'floors')
+
+
+def read_records(records_dir: str) -> List[dict]:
+    """Every record of a campaign, in file-name order."""
+    out = []
+    for name in sorted(os.listdir(records_dir)) \
+            if osp.isdir(records_dir) else []:
+        if name.endswith('.json'):
+            with open(osp.join(records_dir, name)) as f:
+                out.append(json.load(f))
+    return out
+
+
+def floors_record(num_train: int, queries: str, arch: str = 'std') -> dict:
+    """The floors (tools/benchmarks/knn_floors.py JSON) of a memory of the
+    first ``num_train`` CIFAR-10 training images and ``queries`` ('val' or
+    'test'), or {} if not measured yet."""
+    path = osp.join(FLOORS,
+                    f'npid-{arch}_cifar10-{num_train // 1000}k_{queries}.json')
+    if not osp.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def last_monitor_top1(record: dict, part: str = 'backbone'):
+    """The kNN monitor's last top-1 (k = 200) of ``part``, or None."""
+    curve = record['curve'].get(f'knn/{part}_top1_k200') or {}
+    return curve[max(curve, key=int)] if curve else None
+
+
 def _run(cmd: Sequence[str], log_path: str, threads_env: dict) -> None:
     env = dict(os.environ, **threads_env)
     with open(log_path, 'a') as log:

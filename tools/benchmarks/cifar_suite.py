@@ -27,7 +27,6 @@ Usage:
         [--test] [--parallel 2] [--commit] [--report-only]
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -35,15 +34,17 @@ import statistics
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from campaign import (REPO, Run, _run, last_checkpoint,  # noqa: E402
-                      run_campaign, scalar_records)
+from campaign import (REPO, Run, _run, floors_record,  # noqa: E402
+                      last_checkpoint, last_monitor_top1, read_records, run_campaign,
+                      scalar_records)
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
-FLOORS = osp.join(REPO, 'docs', 'records', 'floors')
+FLOORS = osp.join(REPO, 'docs', 'records', 'floors')  # see campaign.py
 COMMAND = 'python tools/benchmarks/cifar_suite.py'
 
 # the CPU protocol (docs/results.md, "Protocol search")
 NUM_TRAIN = 10000
+BATCH = 64
 EPOCHS = 35
 ABL = ('configs/ablations/membank-{}_resnet18-std_1xb64x{}-coslr-'
        f'{EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k.py')
@@ -125,19 +126,6 @@ def floors(queries: str) -> dict:
         return json.load(f)
 
 
-def records():
-    out = []
-    for path in sorted(glob.glob(osp.join(RECORDS, '*.json'))):
-        with open(path) as f:
-            out.append(json.load(f))
-    return out
-
-
-def val_top1(rec, part='backbone'):
-    curve = rec['curve'].get(f'knn/{part}_top1_k200') or {}
-    return curve[max(curve, key=int)] if curve else None
-
-
 def test_top1(rec, part='backbone'):
     return (rec.get('test_top1') or {}).get(part)
 
@@ -155,7 +143,7 @@ def fmt(values, missing='-'):
 def report(recs=None, out_dir=RECORDS) -> str:
     """Markdown table: floors first, then every run (mean ± std over
     seeds), validation and (where read) test kNN top-1."""
-    recs = records() if recs is None else recs
+    recs = read_records(RECORDS) if recs is None else recs
     fl = {q: floors_if_present(q) for q in ('val', 'test')}
     lines = [
         '| method | epochs | views | kNN val, backbone | kNN val, '
@@ -181,8 +169,8 @@ def report(recs=None, out_dir=RECORDS) -> str:
                      for r in rs if r.get('mean_step_seconds')]
         lines.append(
             f'| {label} | {epochs} | {views} | '
-            f"{fmt([val_top1(r) for r in rs])} | "
-            f"{fmt([val_top1(r, 'neck') for r in rs])} | "
+            f"{fmt([last_monitor_top1(r) for r in rs])} | "
+            f"{fmt([last_monitor_top1(r, 'neck') for r in rs])} | "
             f"{fmt([test_top1(r) for r in rs])} | "
             f"{fmt([test_top1(r, 'neck') for r in rs])} | "
             f"{fmt([r.get('linear_top1') for r in rs])} | "
@@ -201,18 +189,12 @@ def report(recs=None, out_dir=RECORDS) -> str:
     return table
 
 
-def steps_per_epoch(rec) -> int:
-    batch = 64
-    return NUM_TRAIN // batch
-
-
 def floors_if_present(queries):
-    path = osp.join(FLOORS,
-                    f'npid-std_cifar10-{NUM_TRAIN // 1000}k_{queries}.json')
-    if not osp.exists(path):
-        return {}
-    with open(path) as f:
-        return json.load(f)
+    return floors_record(NUM_TRAIN, queries)
+
+
+def steps_per_epoch(rec) -> int:
+    return NUM_TRAIN // BATCH
 
 
 def plot(recs, val_floors, path):

@@ -15,18 +15,16 @@ Usage:
         [--parallel 2] [--commit] [--report-only]
 """
 import argparse
-import glob
-import json
 import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from campaign import REPO, Run, run_campaign  # noqa: E402
+from campaign import (REPO, Run, floors_record, last_monitor_top1,  # noqa
+                      read_records, run_campaign)
 
 CONFIG = 'configs/protocol_search/npid_search_base.py'
 RECORDS = osp.join(REPO, 'docs', 'records', 'protocol_search')
-FLOORS = osp.join(REPO, 'docs', 'records', 'floors')
 
 
 #: Backbones: name -> cfg-options (mmcls ResNets, channels-last). 'std':
@@ -83,33 +81,13 @@ CANDIDATES = [
 
 def floors_of(num_train: int, arch: str = 'std') -> dict:
     """Floors of a memory of ``num_train`` images with the validation
-    queries (written by knn_floors.py; the pixel floors do not depend on
-    the backbone, the random network's do)."""
-    path = osp.join(FLOORS,
-                    f'npid-{arch}_cifar10-{num_train // 1000}k_val.json')
-    if not osp.exists(path):
-        return {}
-    with open(path) as f:
-        return json.load(f)
-
-
-def records() -> list:
-    out = []
-    for path in sorted(glob.glob(osp.join(RECORDS, '*.json'))):
-        with open(path) as f:
-            out.append(json.load(f))
-    return out
-
-
-def final_val(rec: dict, part: str = 'backbone'):
-    curve = rec['curve'].get(f'knn/{part}_top1_k200') or {}
-    if not curve:
-        return None
-    return curve[max(curve, key=int)]
+    queries (the pixel floors do not depend on the backbone, the random
+    network's do)."""
+    return floors_record(num_train, 'val', arch)
 
 
 def report(out_dir: str = RECORDS) -> str:
-    recs = records()
+    recs = read_records(RECORDS)
     lines = [
         '| candidate | images | batch | lr | epochs | steps | minutes | '
         'kNN top-1 val, backbone | embedding | best pixel floor | '
@@ -119,7 +97,7 @@ def report(out_dir: str = RECORDS) -> str:
     for r in sorted(recs, key=lambda r: r['train_minutes'] or 1e9):
         fl = floors_of(r['num_train'], r.get('arch', 'std'))
         pix = fl.get('best_pixel_floor')
-        b, e = final_val(r, 'backbone'), final_val(r, 'neck')
+        b, e = last_monitor_top1(r, 'backbone'), last_monitor_top1(r, 'neck')
         curve = r['curve'].get('knn/backbone_top1_k200', {})
         per_epoch = ', '.join(f'{k}: {v:.1f}'
                               for k, v in sorted(curve.items(),
@@ -154,7 +132,7 @@ def plot(recs, path):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for r in recs:
         pix = floors_of(r['num_train']).get('best_pixel_floor')
-        b = final_val(r)
+        b = last_monitor_top1(r)
         if pix is None or b is None or not r['train_minutes']:
             continue
         axes[0].scatter(r['train_minutes'], b - pix)
