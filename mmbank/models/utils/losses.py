@@ -6,7 +6,6 @@ candidate rows per query (``C = N`` for the full softmax).
 """
 from typing import Optional
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
