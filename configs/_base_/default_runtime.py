@@ -16,7 +16,7 @@ default_hooks = dict(
 # the random generators' states in the checkpoints and seeds data-loader
 # workers per epoch, so a resumed run draws what an uninterrupted one does
 custom_hooks = [
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(type='RNGStateHook'),
 ]

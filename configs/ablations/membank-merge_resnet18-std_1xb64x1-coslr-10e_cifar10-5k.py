@@ -3,7 +3,7 @@ _base_ = './membank-vanilla_resnet18-std_1xb64x1-coslr-10e_cifar10-5k.py'
 
 custom_hooks = [
     dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(
         type='HardNegativeMergeHook',

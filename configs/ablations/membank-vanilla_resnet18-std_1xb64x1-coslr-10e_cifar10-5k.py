@@ -13,7 +13,7 @@ train_dataloader = dict(
 model = dict(head=dict(loss_consistency=None))
 custom_hooks = [
     dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(type='RNGStateHook'),
 ]

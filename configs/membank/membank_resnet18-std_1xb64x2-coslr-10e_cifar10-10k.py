@@ -20,7 +20,7 @@ merge_hook = dict(
     mutual=True)
 custom_hooks = [
     dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(type='RNGStateHook'),
     merge_hook,

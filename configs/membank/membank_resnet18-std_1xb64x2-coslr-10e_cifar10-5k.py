@@ -51,7 +51,7 @@ default_hooks = dict(
 
 custom_hooks = [
     dict(type='ChannelsLastHook'),  # about 1.5x faster convolutions on CPU
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(
         type='HardNegativeMergeHook',

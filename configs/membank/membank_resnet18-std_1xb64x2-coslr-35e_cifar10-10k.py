@@ -15,7 +15,7 @@ model = dict(
 
 base_hooks = [
     dict(type='ChannelsLastHook'),  # about 1.5x faster convolutions on CPU
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(type='RNGStateHook'),
 ]

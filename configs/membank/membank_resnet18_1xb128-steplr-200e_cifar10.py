@@ -8,7 +8,7 @@ _base_ = [
 ]
 
 custom_hooks = [
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     # merge after epochs 80, 90, ..., 200, growing to 10% of the bank
     dict(

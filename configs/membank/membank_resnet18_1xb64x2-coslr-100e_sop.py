@@ -23,7 +23,7 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=max_epochs)
 custom_hooks = [
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(
         type='HardNegativeMergeHook',

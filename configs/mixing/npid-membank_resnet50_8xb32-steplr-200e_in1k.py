@@ -64,7 +64,7 @@ model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', broadcast_buffers=False)
 
 custom_hooks = [
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(
         type='HardNegativeMergeHook',

@@ -32,7 +32,7 @@ def test_membank_r50_builds_with_bank_sized_from_dataset():
     assert 'length' not in str(cfg.model)
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
     assert [type(h).__name__ for h in hooks] == [
-        'MemoryBankCheckHook', 'CheckInvalidLossHook',
+        'MemoryBankSetupHook', 'CheckInvalidLossHook',
         'HardNegativeMergeHook', 'RNGStateHook'
     ]
     assert cfg.model_wrapper_cfg.broadcast_buffers is False

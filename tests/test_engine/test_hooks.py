@@ -122,7 +122,7 @@ class _TinySet:
 
 
 def _check_hook_runner(dataset):
-    """A runner as MemoryBankCheckHook.before_run sees it: training, with a
+    """A runner as MemoryBankSetupHook.before_run sees it: training, with a
     model holding an unsized bank."""
     from mmengine.logging import MMLogger
     from mmengine.runner import BaseLoop
@@ -145,8 +145,8 @@ def _check_hook_runner(dataset):
 def test_check_hook_refuses_concat_dataset_sharing_bank_rows():
     from mmengine.dataset import ConcatDataset, RepeatDataset
 
-    from mmbank.engine.hooks import MemoryBankCheckHook
-    hook = MemoryBankCheckHook()
+    from mmbank.engine.hooks import MemoryBankSetupHook
+    hook = MemoryBankSetupHook()
     # each part numbers its samples from 0: rows 0-2 would be shared, 3-5
     # never updated
     concat = ConcatDataset([_TinySet.build(3), _TinySet.build(3)])
@@ -183,3 +183,13 @@ def test_check_hook_refuses_concat_dataset_sharing_bank_rows():
         runner = _check_hook_runner(dataset)
         hook.before_run(runner)
         assert runner.model['bank'].num_samples == 5
+
+
+def test_former_name_of_the_setup_hook_still_builds_and_warns():
+    from mmselfsup.registry import HOOKS
+
+    from mmbank.engine.hooks import MemoryBankSetupHook
+    with pytest.warns(DeprecationWarning, match='MemoryBankSetupHook'):
+        hook = HOOKS.build(dict(type='MemoryBankCheckHook', sync_interval=2))
+    assert isinstance(hook, MemoryBankSetupHook)
+    assert hook.sync_interval == 2

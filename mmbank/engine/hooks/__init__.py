@@ -1,12 +1,14 @@
 from .channels_last_hook import ChannelsLastHook, to_channels_last
 from .check_invalid_loss_hook import CheckInvalidLossHook, InvalidLossError
 from .hard_negative_merge_hook import HardNegativeMergeHook
-from .memory_bank_check_hook import MemoryBankCheckHook, find_modules
+from .memory_bank_setup_hook import (MemoryBankCheckHook, MemoryBankSetupHook,
+                                     find_modules)
 from .resume_schedule_hook import ResumeScheduleHook
 from .rng_state_hook import RNGStateHook
 
 __all__ = [
     'ChannelsLastHook', 'to_channels_last', 'CheckInvalidLossHook',
-    'InvalidLossError', 'HardNegativeMergeHook', 'MemoryBankCheckHook',
+    'InvalidLossError', 'HardNegativeMergeHook', 'MemoryBankSetupHook',
+    'MemoryBankCheckHook',
     'find_modules', 'ResumeScheduleHook', 'RNGStateHook'
 ]

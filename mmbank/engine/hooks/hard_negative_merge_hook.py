@@ -8,7 +8,7 @@ from mmengine.runner import BaseLoop
 from mmselfsup.registry import HOOKS
 from ...models.memories import InstanceMemoryBank
 from ...models.utils import same_class_pair_fraction
-from .memory_bank_check_hook import find_modules
+from .memory_bank_setup_hook import find_modules
 
 
 @HOOKS.register_module()

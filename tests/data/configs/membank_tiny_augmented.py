@@ -14,7 +14,7 @@ train_dataloader = dict(
     ]))
 custom_hooks = [
     dict(type='RNGStateHook'),
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(
         type='HardNegativeMergeHook',

@@ -6,7 +6,7 @@ custom_imports = dict(
     imports=['mmbank', 'stop_after_epoch_hook'],
     allow_failed_imports=False)
 custom_hooks = [
-    dict(type='MemoryBankCheckHook'),
+    dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
     dict(
         type='HardNegativeMergeHook',

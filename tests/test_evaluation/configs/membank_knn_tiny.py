@@ -15,4 +15,4 @@ val_cfg = dict(
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=1),
     checkpoint=dict(type='CheckpointHook', interval=1))
-custom_hooks = [dict(type='MemoryBankCheckHook')]
+custom_hooks = [dict(type='MemoryBankSetupHook')]

@@ -77,5 +77,5 @@ def test_head_with_sampled_negatives_and_clear_errors():
         _head().loss(torch.randn(1, 1, 2), torch.tensor([3]))
     empty = MemoryBankHead(memory_bank=dict(type='InstanceMemoryBank',
                                             feat_dim=2))
-    with pytest.raises(RuntimeError, match='MemoryBankCheckHook'):
+    with pytest.raises(RuntimeError, match='MemoryBankSetupHook'):
         empty.loss(torch.randn(1, 1, 2), torch.tensor([0]))

@@ -1,3 +1,4 @@
+import warnings
 from typing import List, Optional
 
 import numpy as np
@@ -76,7 +77,7 @@ def check_bank_indices(dataset) -> None:
 
 
 @HOOKS.register_module()
-class MemoryBankCheckHook(Hook):
+class MemoryBankSetupHook(Hook):
     """Size memory banks from the training set and check the setup.
 
     Before training (``before_run``) it
@@ -167,3 +168,16 @@ class MemoryBankCheckHook(Hook):
                 f'Memory bank {i} identical on {world_size} ranks after '
                 f'epoch {runner.epoch + 1} (checksum '
                 f'{sums[0].tolist()}).')
+
+
+@HOOKS.register_module()
+class MemoryBankCheckHook(MemoryBankSetupHook):
+    """The former name of :class:`MemoryBankSetupHook`, kept so that
+    existing configs keep working; it warns once per run."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        warnings.warn(
+            'MemoryBankCheckHook is now called MemoryBankSetupHook (it '
+            'sizes the banks and checks the setup); the old name will go.',
+            DeprecationWarning)
+        super().__init__(*args, **kwargs)
