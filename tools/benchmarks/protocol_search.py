@@ -75,7 +75,9 @@ CANDIDATES = [
     npid_candidate(5000, 64, 0.03, 70, val_interval=10),
     # stopped by hand after epoch 7 (behind batch 64 at equal time)
     npid_candidate(10000, 32, 0.03, 30),
+    # stopped by hand after epoch 6 (behind the standard stem at epoch 5)
     npid_candidate(10000, 64, 0.03, 35, arch='cifar-s2-w32'),
+    npid_candidate(10000, 128, 0.03, 55),
 ]
 
 

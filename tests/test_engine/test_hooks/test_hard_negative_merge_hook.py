@@ -2,8 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmbank.engine import (ChannelsLastHook, HardNegativeMergeHook,
-                           to_channels_last)
+from mmbank.engine import HardNegativeMergeHook
 from mmbank.models import InstanceMemoryBank
 
 
@@ -71,15 +70,6 @@ def test_merge_on_a_bank_reaches_target_and_can_average_rows():
     assert stats['merged'] == 8 and stats['largest'] == 2
 
 
-def test_to_channels_last_converts_nested_4d_tensors_only():
-    data = {'inputs': [torch.randn(2, 3, 4, 5)], 'other': torch.randn(3)}
-    out = to_channels_last(data)
-    assert out['inputs'][0].is_contiguous(memory_format=torch.channels_last)
-    assert torch.equal(out['inputs'][0], data['inputs'][0])
-    assert out['other'] is data['other']
-    assert ChannelsLastHook.priority == 'VERY_HIGH'
-
-
 def test_merge_hook_reads_training_labels_only_where_they_fit():
     class Labelled:
         def __init__(self, labels):
@@ -104,92 +94,70 @@ def test_merge_hook_reads_training_labels_only_where_they_fit():
     assert HardNegativeMergeHook.training_labels(Runner(object()), 3) is None
 
 
-class _TinySet:
-    """Builds a tiny in-memory mmengine dataset of ``num`` images."""
+class _ToyBankModel:
+    """A toy algorithm for a real runner: a linear embedding of 4-d points
+    and an InstanceMemoryBank it updates after the loss."""
 
     @staticmethod
     def build(num):
-        import numpy as np
-        from mmengine.dataset import BaseDataset
+        from mmengine.model import BaseModel
 
-        class Tiny(BaseDataset):
+        class Toy(BaseModel):
 
-            def load_data_list(self):
-                return [dict(img=np.zeros((4, 4, 3), np.uint8), gt_label=0)
-                        for _ in range(num)]
+            def __init__(self):
+                super().__init__()
+                self.linear = torch.nn.Linear(4, 4)
+                self.bank = InstanceMemoryBank(num, feat_dim=4)
 
-        return Tiny(serialize_data=False)
+            def forward(self, inputs, data_samples=None, mode='tensor'):
+                feats = F.normalize(self.linear(inputs), dim=1)
+                loss = -(feats * self.bank.rows(data_samples)).sum(1).mean()
+                self.bank.update(data_samples, feats)
+                return dict(loss=loss)
 
-
-def _check_hook_runner(dataset):
-    """A runner as MemoryBankSetupHook.before_run sees it: training, with a
-    model holding an unsized bank."""
-    from mmengine.logging import MMLogger
-    from mmengine.runner import BaseLoop
-
-    class Loop(BaseLoop):
-
-        def run(self):
-            pass
-
-    runner = type('Runner', (), {})()
-    runner._train_loop = object.__new__(Loop)
-    runner.train_dataloader = type('Loader', (), {})()
-    runner.train_dataloader.dataset = dataset
-    runner.model = torch.nn.ModuleDict(
-        dict(bank=InstanceMemoryBank(feat_dim=2)))
-    runner.logger = MMLogger.get_instance('mmbank-test-check-hook')
-    return runner
+        return Toy()
 
 
-def test_check_hook_refuses_concat_dataset_sharing_bank_rows():
-    from mmengine.dataset import ConcatDataset, RepeatDataset
+def test_merge_hook_in_a_real_runner(tmp_path):
+    """Merges after epochs 2, 3 and 4 of 4 put 1/3, 2/3 and all of the
+    final ratio 0.5 of the bank in groups, logged as merged_ratio."""
+    from mmengine.logging import MessageHub
+    from mmengine.runner import Runner
+    torch.manual_seed(0)
+    points = torch.randn(12, 4)
+    dataset = [(points[i], i) for i in range(12)]
+    runner = Runner(
+        model=_ToyBankModel.build(12),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=dataset,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            batch_size=4,
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        train_cfg=dict(by_epoch=True, max_epochs=4),
+        custom_hooks=[
+            dict(type='HardNegativeMergeHook', start_epoch=2,
+                 final_ratio=0.5, max_group_size=2, min_similarity=-1.0,
+                 mutual=False, log_class_purity=False)
+        ],
+        default_hooks=dict(checkpoint=None, logger=None),
+        default_scope='mmselfsup')
+    from mmengine.hooks import Hook
+    seen = []
 
-    from mmbank.engine.hooks import MemoryBankSetupHook
-    hook = MemoryBankSetupHook()
-    # each part numbers its samples from 0: rows 0-2 would be shared, 3-5
-    # never updated
-    concat = ConcatDataset([_TinySet.build(3), _TinySet.build(3)])
-    assert [concat.get_data_info(i)['sample_idx'] for i in range(6)] == \
-        [0, 1, 2, 0, 1, 2]
-    with pytest.raises(ValueError,
-                       match=r'Samples 0 and 3 of the training set '
-                       r'\(ConcatDataset\) both have sample_idx 0.*'
-                       r'3 of the 6 rows would never be updated'):
-        hook.before_run(_check_hook_runner(concat))
-    with pytest.raises(ValueError, match=r'\(RepeatDataset\) both have'):
-        hook.before_run(_check_hook_runner(
-            RepeatDataset(_TinySet.build(2), times=2)))
+    class Spy(Hook):
+        priority = 'LOWEST'  # after the merge hook
 
-    class Shifted:
-        """A wrapper whose indices run past the bank."""
+        def after_train_epoch(self, runner):
+            hub = MessageHub.get_current_instance()
+            if 'train/merged_ratio' in hub.log_scalars:
+                seen.append(hub.get_scalar('train/merged_ratio').current())
 
-        def __init__(self, dataset):
-            self.dataset = dataset
-
-        def __len__(self):
-            return len(self.dataset)
-
-        def get_data_info(self, idx):
-            return dict(self.dataset.get_data_info(idx), sample_idx=idx + 1)
-
-    with pytest.raises(ValueError, match=r'Sample 3 .*sample_idx 4, which '
-                       r'is not a row of the memory bank \(0 to 3\)'):
-        hook.before_run(_check_hook_runner(Shifted(_TinySet.build(4))))
-
-    # one dataset, and a wrapper that keeps one index per sample, pass
-    for dataset in (_TinySet.build(5),
-                    ConcatDataset([_TinySet.build(5)])):
-        runner = _check_hook_runner(dataset)
-        hook.before_run(runner)
-        assert runner.model['bank'].num_samples == 5
-
-
-def test_former_name_of_the_setup_hook_still_builds_and_warns():
-    from mmselfsup.registry import HOOKS
-
-    from mmbank.engine.hooks import MemoryBankSetupHook
-    with pytest.warns(DeprecationWarning, match='MemoryBankSetupHook'):
-        hook = HOOKS.build(dict(type='MemoryBankCheckHook', sync_interval=2))
-    assert isinstance(hook, MemoryBankSetupHook)
-    assert hook.sync_interval == 2
+    runner.register_hook(Spy())
+    runner.train()
+    bank = runner.model.bank
+    # the schedule: 2 of 12 after epoch 2, 4 after 3, 6 after 4 (pairs)
+    assert seen == pytest.approx([2 / 12, 4 / 12, 6 / 12])
+    assert bank.num_merged == 6
+    assert int(bank.group_sizes().max()) == 2

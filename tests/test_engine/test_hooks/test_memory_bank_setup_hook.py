@@ -1,0 +1,95 @@
+import pytest
+import torch
+
+from mmbank.models import InstanceMemoryBank
+
+
+class _TinySet:
+    """Builds a tiny in-memory mmengine dataset of ``num`` images."""
+
+    @staticmethod
+    def build(num):
+        import numpy as np
+        from mmengine.dataset import BaseDataset
+
+        class Tiny(BaseDataset):
+
+            def load_data_list(self):
+                return [dict(img=np.zeros((4, 4, 3), np.uint8), gt_label=0)
+                        for _ in range(num)]
+
+        return Tiny(serialize_data=False)
+
+
+def _check_hook_runner(dataset):
+    """A runner as MemoryBankSetupHook.before_run sees it: training, with a
+    model holding an unsized bank."""
+    from mmengine.logging import MMLogger
+    from mmengine.runner import BaseLoop
+
+    class Loop(BaseLoop):
+
+        def run(self):
+            pass
+
+    runner = type('Runner', (), {})()
+    runner._train_loop = object.__new__(Loop)
+    runner.train_dataloader = type('Loader', (), {})()
+    runner.train_dataloader.dataset = dataset
+    runner.model = torch.nn.ModuleDict(
+        dict(bank=InstanceMemoryBank(feat_dim=2)))
+    runner.logger = MMLogger.get_instance('mmbank-test-check-hook')
+    return runner
+
+
+def test_check_hook_refuses_concat_dataset_sharing_bank_rows():
+    from mmengine.dataset import ConcatDataset, RepeatDataset
+
+    from mmbank.engine.hooks import MemoryBankSetupHook
+    hook = MemoryBankSetupHook()
+    # each part numbers its samples from 0: rows 0-2 would be shared, 3-5
+    # never updated
+    concat = ConcatDataset([_TinySet.build(3), _TinySet.build(3)])
+    assert [concat.get_data_info(i)['sample_idx'] for i in range(6)] == \
+        [0, 1, 2, 0, 1, 2]
+    with pytest.raises(ValueError,
+                       match=r'Samples 0 and 3 of the training set '
+                       r'\(ConcatDataset\) both have sample_idx 0.*'
+                       r'3 of the 6 rows would never be updated'):
+        hook.before_run(_check_hook_runner(concat))
+    with pytest.raises(ValueError, match=r'\(RepeatDataset\) both have'):
+        hook.before_run(_check_hook_runner(
+            RepeatDataset(_TinySet.build(2), times=2)))
+
+    class Shifted:
+        """A wrapper whose indices run past the bank."""
+
+        def __init__(self, dataset):
+            self.dataset = dataset
+
+        def __len__(self):
+            return len(self.dataset)
+
+        def get_data_info(self, idx):
+            return dict(self.dataset.get_data_info(idx), sample_idx=idx + 1)
+
+    with pytest.raises(ValueError, match=r'Sample 3 .*sample_idx 4, which '
+                       r'is not a row of the memory bank \(0 to 3\)'):
+        hook.before_run(_check_hook_runner(Shifted(_TinySet.build(4))))
+
+    # one dataset, and a wrapper that keeps one index per sample, pass
+    for dataset in (_TinySet.build(5),
+                    ConcatDataset([_TinySet.build(5)])):
+        runner = _check_hook_runner(dataset)
+        hook.before_run(runner)
+        assert runner.model['bank'].num_samples == 5
+
+
+def test_former_name_of_the_setup_hook_still_builds_and_warns():
+    from mmselfsup.registry import HOOKS
+
+    from mmbank.engine.hooks import MemoryBankSetupHook
+    with pytest.warns(DeprecationWarning, match='MemoryBankSetupHook'):
+        hook = HOOKS.build(dict(type='MemoryBankCheckHook', sync_interval=2))
+    assert isinstance(hook, MemoryBankSetupHook)
+    assert hook.sync_interval == 2
