@@ -25,6 +25,7 @@ loaders are the ones tools/knn.py uses.
 """
 import argparse
 import json
+import logging
 import os
 import os.path as osp
 import sys
@@ -36,6 +37,7 @@ sys.path.insert(0, REPO)
 import mmbank  # noqa: E402,F401
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -118,7 +120,13 @@ def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
     if network:
         torch.manual_seed(seed)
         model = build_feature_model(cfg.model)
-        model.init_weights()
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # init_weights logs every tensor
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
         feats = {s: extract_features(model, loader, progress=False)
                  for s, loader in loaders.items()}
         for part in ('backbone', 'neck'):

@@ -32,9 +32,14 @@ RECORDS = osp.join(REPO, 'docs', 'records', 'protocol_search')
 #: stem, 1x1 at the end); 'cifar-s2-w32': the CIFAR stem (3x3/1 conv, no
 #: max-pool) with stride 2 in the first stage too (16x16 in stage 1, 2x2 at
 #: the end) and half the width (32-64-128-256), which measured 0.75x the
-#: standard one's training step here.
+#: standard one's training step here; 'std-w32': the standard stem at half
+#: the width (a 0.2x backbone step, 0.68x NPID's whole step at batch 128).
 ARCHS = {
     'std': [],
+    'std-w32': [
+        'model.backbone.base_channels=32', 'model.backbone.stem_channels=32',
+        'model.neck.in_channels=256'
+    ],
     'cifar-s2-w32': [
         'model.backbone.type=mmcls.ResNet_CIFAR',
         'model.backbone.strides=(2,2,2,2)', 'model.backbone.base_channels=32',
@@ -70,6 +75,7 @@ def npid_candidate(num_train: int, batch: int, lr: float, epochs: int,
 
 
 CANDIDATES = [
+    # stopped by hand after epoch 27 (flat below the pixel floor)
     npid_candidate(10000, 64, 0.03, 35),
     # stopped by hand after epoch 15 (its record says so)
     npid_candidate(5000, 64, 0.03, 70, val_interval=10),
@@ -78,6 +84,7 @@ CANDIDATES = [
     # stopped by hand after epoch 6 (behind the standard stem at epoch 5)
     npid_candidate(10000, 64, 0.03, 35, arch='cifar-s2-w32'),
     npid_candidate(10000, 128, 0.03, 55),
+    npid_candidate(10000, 128, 0.03, 75, val_interval=10, arch='std-w32'),
 ]
 
 
