@@ -93,7 +93,7 @@ class MemoryBankHead(BaseModule):
         if bank.num_samples == 0:
             raise RuntimeError(
                 'The memory bank has no rows: give it num_samples or add '
-                "dict(type='MemoryBankCheckHook') to custom_hooks, which "
+                "dict(type='MemoryBankSetupHook') to custom_hooks, which "
                 'sizes it from the training set.')
         if idx.numel() and int(idx.max()) >= bank.num_samples:
             raise IndexError(

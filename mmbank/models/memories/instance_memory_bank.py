@@ -37,7 +37,7 @@ class InstanceMemoryBank(BaseModule):
 
     Args:
         num_samples (int, optional): Rows, the training set's length. None
-            leaves the bank empty until ``MemoryBankCheckHook`` sizes it from
+            leaves the bank empty until ``MemoryBankSetupHook`` sizes it from
             the training dataset before training (so configs need no magic
             dataset length). Defaults to None.
         feat_dim (int): Feature dimension. Defaults to 128.
