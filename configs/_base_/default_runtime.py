@@ -20,6 +20,14 @@ custom_hooks = [
     dict(type='CheckInvalidLossHook', interval=1),
     dict(type='RNGStateHook'),
 ]
+# hard negative merging (HardNegativeMergeHook): a config that merges sets
+# the schedule and inserts the hook before RNGStateHook, e.g.
+#   merge_hook = dict(_base_.merge_hook, start_epoch=40, interval=5)
+#   custom_hooks = [
+#       *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]
+merge_hook = dict(
+    type='HardNegativeMergeHook', final_ratio=0.1, max_group_size=4,
+    min_similarity=0.7, mutual=True)
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -5,6 +5,8 @@
 # protocol). Add it to the `_base_` of a training config (or of a
 # two-line config that inherits the training config and this file).
 # data/imagenet/meta/{train,val}.txt list "path label" lines (mmcls layout).
+_base_ = './eval_loader.py'
+
 knn_data_root = 'data/imagenet/'
 knn_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -13,26 +15,17 @@ knn_pipeline = [
     dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx', 'gt_label']),
 ]
 knn_train_dataloader = dict(
-    batch_size=256,
-    num_workers=8,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
+    _base_.eval_loader,
     dataset=dict(
         type='mmcls.ImageNet',
         data_root=knn_data_root,
         ann_file='meta/train.txt',
         data_prefix='train',
         pipeline=knn_pipeline))
+# the same on the val split
 knn_test_dataloader = dict(
-    batch_size=256,
-    num_workers=8,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
+    knn_train_dataloader,
     dataset=dict(
-        type='mmcls.ImageNet',
-        data_root=knn_data_root,
+        knn_train_dataloader['dataset'],
         ann_file='meta/val.txt',
-        data_prefix='val',
-        pipeline=knn_pipeline))
+        data_prefix='val'))

@@ -10,6 +10,8 @@
 #                    val_interval=5)
 # To evaluate the memory on a training subset, pass the same `indices`:
 #   val_cfg = dict(memory_dataloader=dict(dataset=dict(indices=5000)))
+_base_ = './eval_loader.py'
+
 knn_data_root = 'data/cifar10/'
 # no augmentation: CIFAR images are already 32x32
 knn_pipeline = [
@@ -17,11 +19,8 @@ knn_pipeline = [
 ]
 
 val_dataloader = dict(
-    batch_size=256,
+    _base_.eval_loader,
     num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='OfflineCIFAR10',
         data_prefix=knn_data_root,
@@ -29,16 +28,9 @@ val_dataloader = dict(
         pipeline=knn_pipeline))
 val_evaluator = dict(
     type='KNNAccuracy', ks=[200], temperature=0.1, topk=[1, 5])
+# the memory: the train split through the same loader
 val_cfg = dict(
     type='KNNValLoop',
     memory_dataloader=dict(
-        batch_size=256,
-        num_workers=0,
-        persistent_workers=False,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        collate_fn=dict(type='default_collate'),
-        dataset=dict(
-            type='OfflineCIFAR10',
-            data_prefix=knn_data_root,
-            test_mode=False,
-            pipeline=knn_pipeline)))
+        val_dataloader,
+        dataset=dict(val_dataloader['dataset'], test_mode=False)))

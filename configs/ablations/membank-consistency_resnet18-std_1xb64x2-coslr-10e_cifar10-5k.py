@@ -2,9 +2,4 @@
 # consistency, no merging. Compare with the views-only ablation.
 _base_ = '../membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'
 
-custom_hooks = [
-    dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankSetupHook'),
-    dict(type='CheckInvalidLossHook', interval=1),
-    dict(type='RNGStateHook'),
-]
+custom_hooks = {{_base_.base_hooks}}

@@ -6,14 +6,8 @@ _base_ = '../membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'
 num_views = 1
 train_dataloader = dict(
     dataset=dict(pipeline=[
-        dict(type='MultiViewWithIndex', num_views=num_views,
-             transforms={{_base_.view_pipeline}}),
-        dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
+        dict(_base_.train_pipeline[0], num_views=num_views),
+        *_base_.train_pipeline[1:],
     ]))
 model = dict(head=dict(loss_consistency=None))
-custom_hooks = [
-    dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankSetupHook'),
-    dict(type='CheckInvalidLossHook', interval=1),
-    dict(type='RNGStateHook'),
-]
+custom_hooks = {{_base_.base_hooks}}

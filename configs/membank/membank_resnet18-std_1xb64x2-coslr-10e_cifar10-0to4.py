@@ -13,13 +13,7 @@ train_dataloader = dict(
         _delete_=True,
         type='ClassSubset',
         classes=seen_classes,
-        dataset=dict(
-            type={{_base_.dataset_type}},
-            data_prefix={{_base_.data_root}},
-            test_mode=False,
-            indices={{_base_.num_train}},
-            download=False,
-            pipeline={{_base_.train_pipeline}})))
+        dataset={{_base_.train_dataloader.dataset}}))
 
 # Monitor during training (every val_interval epochs and after the last):
 # Recall@K and NMI on the unseen classes' test images, as the retrieval
@@ -29,19 +23,12 @@ train_dataloader = dict(
 unseen_classes = [5, 6, 7, 8, 9]
 train_cfg = dict(val_interval=5)
 val_dataloader = dict(
-    _delete_=True,
-    batch_size=256,
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
     dataset=dict(
+        _delete_=True,
         type='ClassSubset',
         classes=unseen_classes,
         dataset=dict(
-            type={{_base_.dataset_type}},
-            data_prefix={{_base_.data_root}},
-            test_mode=True,
+            _base_.val_dataloader.dataset,  # the test split
             download=False,
             pipeline=[
                 dict(

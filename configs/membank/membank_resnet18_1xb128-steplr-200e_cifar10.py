@@ -7,18 +7,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
+# merge after epochs 80, 90, ..., 200, growing to 10% of the bank
+merge_hook = dict(
+    _base_.merge_hook, start_epoch=80, interval=10, average_rows=False)
 custom_hooks = [
-    dict(type='MemoryBankSetupHook'),
-    dict(type='CheckInvalidLossHook', interval=1),
-    # merge after epochs 80, 90, ..., 200, growing to 10% of the bank
-    dict(
-        type='HardNegativeMergeHook',
-        start_epoch=80,
-        interval=10,
-        final_ratio=0.1,
-        max_group_size=4,
-        min_similarity=0.7,
-        mutual=True,
-        average_rows=False),
-    dict(type='RNGStateHook'),
-]
+    *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]

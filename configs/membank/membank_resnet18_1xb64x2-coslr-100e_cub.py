@@ -9,7 +9,9 @@
 # batch, full softmax over the bank, 100 epochs with cosine lr (the
 # schedule is this project's choice: neither paper gives one for ResNet-18).
 _base_ = [
-    '../_base_/models/membank_resnet18_cifar.py',
+    '../_base_/models/membank_resnet18.py',
+    '../_base_/datasets/cub_membank.py',
+    '../_base_/schedules/sgd_coslr-200e.py',
     '../_base_/default_runtime.py',
 ]
 
@@ -19,79 +21,15 @@ model = dict(
         std=(58.395, 57.12, 57.375),
         bgr_to_rgb=True),  # LoadImageFromFile gives BGR
     backbone=dict(
-        _delete_=True,
-        type='ResNet',
-        depth=18,
-        out_indices=[4],
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')))
 
-dataset_type = 'CUB200'
-data_root = 'data/CUB_200_2011/'
-num_views = 2
-
-view_pipeline = [
-    dict(
-        type='RandomResizedCrop', size=224, scale=(0.2, 1.), backend='pillow'),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.2989)),  # BGR images
-    dict(
-        type='ColorJitter',
-        brightness=0.4,
-        contrast=0.4,
-        saturation=0.4,
-        hue=0.4),
-    dict(type='RandomFlip', prob=0.5),
-]
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='MultiViewWithIndex',
-        num_views=num_views,
-        transforms=view_pipeline),
-    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
-]
-
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=8,
-    drop_last=True,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',  # the first half of the classes
-        pipeline=train_pipeline))
-
-optimizer = dict(type='SGD', lr=0.03, weight_decay=5e-4, momentum=0.9)
-optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer)
 max_epochs = 100
 param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)
+    dict(_base_.param_scheduler[0], T_max=max_epochs, end=max_epochs)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
+train_cfg = dict(max_epochs=max_epochs)
 
+# merge after epochs 40, 45, ..., 100, growing to 10% of the bank
+merge_hook = dict(_base_.merge_hook, start_epoch=40, interval=5)
 custom_hooks = [
-    dict(type='MemoryBankSetupHook'),
-    dict(type='CheckInvalidLossHook', interval=1),
-    dict(
-        type='HardNegativeMergeHook',
-        start_epoch=40,
-        interval=5,
-        final_ratio=0.1,
-        max_group_size=4,
-        min_similarity=0.7,
-        mutual=True),
-    dict(type='RNGStateHook'),
-]
+    *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]

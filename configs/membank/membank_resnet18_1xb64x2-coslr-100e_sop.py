@@ -14,24 +14,12 @@ train_dataloader = dict(
 
 max_epochs = 50
 param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)
+    dict(_base_.param_scheduler[0], T_max=max_epochs, end=max_epochs)
 ]
 train_cfg = dict(max_epochs=max_epochs)
+# CUB's hooks, merging from epoch 20
+merge_hook = dict(_base_.merge_hook, start_epoch=20)
 custom_hooks = [
-    dict(type='MemoryBankSetupHook'),
-    dict(type='CheckInvalidLossHook', interval=1),
-    dict(
-        type='HardNegativeMergeHook',
-        start_epoch=20,
-        interval=5,
-        final_ratio=0.1,
-        max_group_size=4,
-        min_similarity=0.7,
-        mutual=True),
-    dict(type='RNGStateHook'),
+    merge_hook if hook.type == 'HardNegativeMergeHook' else hook
+    for hook in _base_.custom_hooks
 ]

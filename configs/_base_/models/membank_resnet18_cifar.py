@@ -1,30 +1,7 @@
-# ResNet-18 with the CIFAR stem (3x3 conv, no max-pool), 128-d embedding,
-# memory bank sized from the dataset (Bulat et al. 2021 on small datasets).
+# ResNet-18 with the CIFAR stem (3x3 conv, no max-pool): the model of
+# membank_resnet18.py on mmcls's ResNet_CIFAR (the paper's small-data model).
+_base_ = './membank_resnet18.py'
+
 model = dict(
-    type='MultiViewNPID',
-    data_preprocessor=dict(
-        mean=(125.307, 122.961, 113.8575),
-        std=(51.5865, 50.847, 51.255),
-        bgr_to_rgb=False),  # mmcls CIFAR10 arrays are already RGB
     backbone=dict(
-        type='mmcls.ResNet_CIFAR',
-        depth=18,
-        out_indices=[3],
-        zero_init_residual=False),
-    neck=dict(
-        type='LinearNeck', in_channels=512, out_channels=128,
-        with_avg_pool=True),
-    head=dict(
-        type='MemoryBankHead',
-        memory_bank=dict(
-            type='InstanceMemoryBank',
-            num_samples=None,  # sized from the training set
-            feat_dim=128,
-            momentum=0.5),
-        temperature=0.1,
-        num_negatives=None,  # full softmax over the bank
-        loss_consistency=dict(
-            type='ConsistencyLoss',
-            temperature=0.1,
-            loss_weight=1.0,
-            detach_target=False)))
+        type='mmcls.ResNet_CIFAR', out_indices=[3], zero_init_residual=False))

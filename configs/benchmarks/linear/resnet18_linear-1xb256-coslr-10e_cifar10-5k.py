@@ -17,12 +17,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 param_scheduler = [
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)
+    dict(_base_.param_scheduler[0], T_max=max_epochs, end=max_epochs)
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 

@@ -7,24 +7,11 @@ _base_ = '../../membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-0to4.py'
 
 model = dict(head=None)  # features only: no memory bank
 
-unseen_classes = [5, 6, 7, 8, 9]
-test_dataloader = dict(
-    batch_size=256,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='ClassSubset',
-        classes=unseen_classes,
-        dataset=dict(
-            type={{_base_.dataset_type}},
-            data_prefix={{_base_.data_root}},
-            test_mode=True,
-            download=False,
-            pipeline=[
-                dict(
-                    type='PackSelfSupInputs',
-                    algorithm_keys=['gt_label', 'sample_idx'])
-            ])))
-test_evaluator = dict(type='RetrievalMetric', ks=[1, 2, 4, 8])
+# what the training config monitors: the unseen classes' test images
+test_dataloader = {
+    key: value
+    for key, value in _base_.val_dataloader.items()
+    if key != 'persistent_workers'
+}
+test_evaluator = {{_base_.val_evaluator}}
 test_cfg = dict()

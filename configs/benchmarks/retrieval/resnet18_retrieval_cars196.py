@@ -3,12 +3,9 @@
 # cars196.py) retrieves among the 8,131 images of classes 99-196;
 # Recall@{1,2,4,8} and NMI (k-means, k = 98).
 #   python tools/retrieval.py configs/benchmarks/retrieval/resnet18_retrieval_cars196.py CKPT
-_base_ = [
-    '../../membank/membank_resnet18_1xb64x2-coslr-100e_cars196.py',
-    '../_base_/datasets/retrieval_224.py',
-]
+_base_ = ['../../membank/membank_resnet18_1xb64x2-coslr-100e_cars196.py',
+          '../_base_/datasets/retrieval_224.py']
 
 model = dict(head=None)  # features only: no memory bank
-
 test_dataloader = dict(
     dataset=dict(type='Cars196', data_root='data/cars196/'))

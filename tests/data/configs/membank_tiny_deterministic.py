@@ -17,17 +17,16 @@ randomness = dict(seed=0, deterministic=True)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=1),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=-1))
+# merge after every epoch, half the bank, any pair
+merge_hook = dict(
+    _base_.merge_hook, start_epoch=1, interval=1, final_ratio=0.5,
+    max_group_size=3, min_similarity=-1.0, mutual=False)
+# the bank's set-up, the NaN guard and merging (no ChannelsLastHook, no
+# RNGStateHook)
 custom_hooks = [
     dict(type='MemoryBankSetupHook'),
     dict(type='CheckInvalidLossHook', interval=1),
-    dict(
-        type='HardNegativeMergeHook',
-        start_epoch=1,
-        interval=1,
-        final_ratio=0.5,
-        max_group_size=3,
-        min_similarity=-1.0,
-        mutual=False),
+    merge_hook,
 ]
 # no kNN monitor in these tests
 val_dataloader = None

@@ -1,23 +1,13 @@
 # mmselfsup's own NPID on the tiny CIFAR-10 of the tests (16 images).
-_base_ = '../../../configs/_base_/default_runtime.py'
+_base_ = [
+    '../../../configs/_base_/models/npid_resnet18.py',
+    '../../../configs/_base_/default_runtime.py',
+]
 
 model = dict(
-    type='NPID',
     neg_num=8,
-    data_preprocessor=dict(
-        mean=(125.307, 122.961, 113.8575),
-        std=(51.5865, 50.847, 51.255),
-        bgr_to_rgb=False),
-    backbone=dict(type='ResNet', depth=18, out_indices=[4]),
-    neck=dict(
-        type='LinearNeck', in_channels=512, out_channels=16,
-        with_avg_pool=True),
-    head=dict(
-        type='ContrastiveHead',
-        loss=dict(type='mmcls.CrossEntropyLoss'),
-        temperature=0.1),
-    memory_bank=dict(
-        type='SimpleMemory', length=16, feat_dim=16, momentum=0.5))
+    neck=dict(out_channels=16),
+    memory_bank=dict(length=16, feat_dim=16))
 
 train_dataloader = dict(
     batch_size=8,

@@ -23,18 +23,12 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
 )
+# the test split through the same loader, in order, without augmentation
 val_dataloader = dict(
-    batch_size=256,
-    num_workers=4,
-    persistent_workers=True,
+    train_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_prefix=data_root,
-        test_mode=True,
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-)
+        train_dataloader['dataset'], test_mode=True, pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 
 test_dataloader = val_dataloader
