@@ -40,7 +40,7 @@ def test_membank_r50_builds_with_bank_sized_from_dataset():
 
 @pytest.mark.parametrize('protocol', [
     'resnet18-std_1xb64x{}-coslr-10e_cifar10-5k.py',
-    'resnet18-std_1xb64x{}-coslr-35e_cifar10-10k.py'
+    'resnet18-std-w32_1xb128x{}-coslr-75e_cifar10-10k.py'
 ])
 def test_ablations_differ_only_in_their_switches(protocol):
     def switches(name):
@@ -76,10 +76,10 @@ def test_ablations_differ_only_in_their_switches(protocol):
 def test_cpu_protocol_method_is_the_baselines_batch_times_views():
     """The paper's large mini-batch: B samples x K views, B = NPID's."""
     npid = Config.fromfile(osp.join(
-        REPO, 'configs', 'npid', 'npid_resnet18-std_1xb64-coslr-35e_cifar10-10k.py'))
+        REPO, 'configs', 'npid', 'npid_resnet18-std-w32_1xb128-coslr-75e_cifar10-10k.py'))
     full = Config.fromfile(osp.join(
         REPO, 'configs', 'membank',
-        'membank_resnet18-std_1xb64x2-coslr-35e_cifar10-10k.py'))
+        'membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'))
     assert full.train_dataloader.batch_size == npid.train_dataloader.batch_size
     assert full.train_dataloader.dataset.pipeline[0]['num_views'] == 2
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg',

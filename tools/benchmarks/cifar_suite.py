@@ -44,11 +44,12 @@ COMMAND = 'python tools/benchmarks/cifar_suite.py'
 
 # the CPU protocol (docs/results.md, "Protocol search")
 NUM_TRAIN = 10000
-BATCH = 64
-EPOCHS = 35
-ABL = ('configs/ablations/membank-{}_resnet18-std_1xb64x{}-coslr-'
+ARCH = 'std-w32'  # floors records: npid-<ARCH>_cifar10-10k_<queries>.json
+BATCH = 128
+EPOCHS = 75
+ABL = ('configs/ablations/membank-{}_resnet18-std-w32_1xb128x{}-coslr-'
        f'{EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k.py')
-NPID = ('configs/npid/npid_resnet18-std_1xb64-coslr-{}e_cifar10-'
+NPID = ('configs/npid/npid_resnet18-std-w32_1xb128-coslr-{}e_cifar10-'
         f'{NUM_TRAIN // 1000}k.py')
 # name: (config, epochs, views, seeded, label), in table order
 RUNS = {
@@ -115,8 +116,8 @@ def linear_probe(record: dict, work_root: str) -> float:
 def floors(queries: str) -> dict:
     """The floors of the protocol's memory for ``queries`` (computed with
     knn_floors.py once and kept in docs/records/floors/)."""
-    path = osp.join(FLOORS,
-                    f'npid-std_cifar10-{NUM_TRAIN // 1000}k_{queries}.json')
+    path = osp.join(FLOORS, f'npid-{ARCH}_cifar10-{NUM_TRAIN // 1000}k_'
+                    f'{queries}.json')
     if not osp.exists(path):
         _run([
             'tools/benchmarks/knn_floors.py', RUNS['npid'][0], '--queries',
@@ -190,7 +191,7 @@ def report(recs=None, out_dir=RECORDS) -> str:
 
 
 def floors_if_present(queries):
-    return floors_record(NUM_TRAIN, queries)
+    return floors_record(NUM_TRAIN, queries, ARCH)
 
 
 def steps_per_epoch(rec) -> int:

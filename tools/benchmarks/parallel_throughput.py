@@ -23,7 +23,7 @@ import tempfile
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import REPO, scalar_records  # noqa: E402
 
-DEFAULT = 'configs/npid/npid_resnet18-std_1xb64-coslr-35e_cifar10-10k.py'
+DEFAULT = 'configs/npid/npid_resnet18-std-w32_1xb128-coslr-75e_cifar10-10k.py'
 
 
 def launch(config, work, steps, batch, threads):

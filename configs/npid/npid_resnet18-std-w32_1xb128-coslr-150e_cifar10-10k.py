@@ -1,8 +1,8 @@
 # mmselfsup's NPID on the CPU protocol with twice the epochs: as many images
 # through the network as the 2-view runs (equal compute).
-_base_ = ['./npid_resnet18-std_1xb64-coslr-35e_cifar10-10k.py']
+_base_ = ['./npid_resnet18-std-w32_1xb128-coslr-75e_cifar10-10k.py']
 
-max_epochs = 70
+max_epochs = 150
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True,
          begin=0, end=max_epochs)

@@ -1,8 +1,9 @@
 # mmselfsup's NPID (Wu et al. 2018), unchanged, on the CPU protocol
-# (configs/_base_/cpu_protocol_cifar10.py): one view per sample, 64 samples
-# per step, mmselfsup's SimpleMemory (momentum 0.5) sized to the subset,
-# 4096 negatives drawn with replacement, temperature 0.1. The baseline of
-# configs/membank/membank_resnet18-std_1xb64x2-coslr-35e_cifar10-10k.py.
+# (configs/_base_/cpu_protocol_cifar10.py): one view per sample, 128
+# samples per step, mmselfsup's SimpleMemory (momentum 0.5) sized to the
+# subset, 4096 negatives drawn with replacement, temperature 0.1. The
+# baseline of configs/membank/
+# membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py.
 _base_ = ['../_base_/cpu_protocol_cifar10.py']
 
 model = dict(
@@ -12,9 +13,9 @@ model = dict(
         mean=(125.307, 122.961, 113.8575),
         std=(51.5865, 50.847, 51.255),
         bgr_to_rgb=False),  # mmcls CIFAR10 arrays are already RGB
-    backbone=dict(type='ResNet', depth=18, out_indices=[4]),
+    backbone={{_base_.backbone}},
     neck=dict(
-        type='LinearNeck', in_channels=512, out_channels=128,
+        type='LinearNeck', in_channels={{_base_.embed_in}}, out_channels=128,
         with_avg_pool=True),
     head=dict(
         type='ContrastiveHead',

@@ -1,5 +1,5 @@
 # Ablation: (b) consistency: K = 2 views (the loss needs two) and the KL
 # consistency, no merging. Compare with the views ablation.
-_base_ = '../membank/membank_resnet18-std_1xb64x2-coslr-35e_cifar10-10k.py'
+_base_ = '../membank/membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'
 
 custom_hooks = {{_base_.base_hooks}}

@@ -1,7 +1,7 @@
 # Ablation: the vanilla memory bank (NPID with the full softmax): K = 1 view,
 # no consistency, no merging. Differs from the full method only in those
 # switches.
-_base_ = '../membank/membank_resnet18-std_1xb64x2-coslr-35e_cifar10-10k.py'
+_base_ = '../membank/membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'
 
 num_views = 1
 train_dataloader = dict(dataset=dict(pipeline=[

@@ -1,7 +1,7 @@
 # The full method on the CPU protocol (configs/_base_/cpu_protocol_cifar10.py),
-# the paper's large mini-batch: NPID's 64 samples per step x K = 2 views
-# (128 images), so an epoch has the baseline's number of steps
-# (configs/npid/npid_resnet18-std_1xb64-coslr-35e_cifar10-10k.py); full
+# the paper's large mini-batch: NPID's 128 samples per step x K = 2 views
+# (256 images), so an epoch has the baseline's number of steps
+# (configs/npid/npid_resnet18-std-w32_1xb128-coslr-75e_cifar10-10k.py); full
 # softmax over the bank, KL consistency, hard-negative merging from the
 # middle of training. The consistency and merge settings are starting points
 # carried over from the previous CPU protocol, not yet tuned on this one.
@@ -11,7 +11,8 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(_delete_=True, type='ResNet', depth=18, out_indices=[4]))
+    backbone={{_base_.backbone}},  # merged over the base's CIFAR-stem ResNet
+    neck=dict(in_channels={{_base_.embed_in}}))
 
 base_hooks = [
     dict(type='ChannelsLastHook'),  # about 1.5x faster convolutions on CPU
@@ -21,7 +22,7 @@ base_hooks = [
 ]
 merge_hook = dict(
     type='HardNegativeMergeHook',
-    start_epoch=18,
+    start_epoch=38,
     interval=1,
     final_ratio=0.1,
     max_group_size=4,
