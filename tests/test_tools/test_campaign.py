@@ -85,3 +85,17 @@ def test_copied_work_dir_uses_its_own_checkpoint(tmp_path):
     (work / 'epoch_3.pth').write_bytes(b'x')
     (work / 'last_checkpoint').write_text('/elsewhere/original/epoch_3.pth')
     assert campaign.last_checkpoint(str(work)) == str(work / 'epoch_3.pth')
+
+
+def test_adopted_run_keeps_its_log_wall_time(tmp_path, fake_train):
+    work = tmp_path / 'w' / 'manual'
+    work.mkdir(parents=True)
+    (work / 'train.out').write_text(
+        '11/24 00:01:41 - mmengine - INFO - start\nno stamp here\n'
+        '11/24 01:03:11 - mmengine - INFO - Epoch(val) [75][20/20]\n')
+    run = campaign.Run('manual', 'configs/x.py')
+    campaign.adopt(run, str(tmp_path / 'w'))
+    rec = campaign.train_and_record(run, str(tmp_path / 'w'),
+                                    str(tmp_path / 'r'))
+    assert fake_train == []  # nothing trained again
+    assert rec['train_minutes'] == pytest.approx(61.5)

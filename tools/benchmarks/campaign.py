@@ -165,6 +165,38 @@ def commit(paths: Sequence[str], message: str) -> None:
                        cwd=REPO, check=False)
 
 
+def log_wall_seconds(log_path: str) -> float:
+    """Seconds from the first to the last timestamped line of an mmengine
+    log (``MM/DD HH:MM:SS - mmengine - ...``), for runs trained outside the
+    campaign (adopted with :func:`adopt`)."""
+    import datetime
+    import re
+    stamps = []
+    with open(log_path, errors='replace') as f:
+        for line in f:
+            m = re.match(r'(\d\d/\d\d \d\d:\d\d:\d\d) - mmengine', line)
+            if m:
+                stamps.append(
+                    datetime.datetime.strptime('2000/' + m.group(1),
+                                               '%Y/%m/%d %H:%M:%S'))
+    if len(stamps) < 2:
+        raise ValueError(f'no timestamped lines in {log_path}')
+    delta = stamps[-1] - stamps[0]
+    if delta.total_seconds() < 0:  # across new year
+        delta += datetime.timedelta(days=366)
+    return delta.total_seconds()
+
+
+def adopt(run: Run, work_root: str, log_name: str = 'train.out') -> None:
+    """Mark a run trained by hand with the same command as finished, with
+    the wall time of its log, so the campaign records it without training
+    again."""
+    work = osp.join(work_root, run.name)
+    with open(osp.join(work, 'trained.json'), 'w') as f:
+        json.dump(dict(seconds=log_wall_seconds(osp.join(work, log_name)),
+                       resumed=False, adopted=True), f)
+
+
 def train_and_record(run: Run, work_root: str, records_dir: str,
                      threads_env: dict = ONE_THREAD,
                      do_commit: bool = False) -> dict:

@@ -20,8 +20,8 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from campaign import (REPO, Run, floors_record, last_monitor_top1,  # noqa
-                      read_records, run_campaign)
+from campaign import (REPO, Run, adopt, floors_record,  # noqa: E402
+                      last_monitor_top1, read_records, run_campaign)
 
 CONFIG = 'configs/protocol_search/npid_search_base.py'
 RECORDS = osp.join(REPO, 'docs', 'records', 'protocol_search')
@@ -173,8 +173,15 @@ def main(argv=None) -> int:
     parser.add_argument('--commit', action='store_true',
                         help='git-commit each record as it finishes')
     parser.add_argument('--report-only', action='store_true')
+    parser.add_argument(
+        '--adopt', nargs='+', default=[], metavar='NAME',
+        help='record these candidates, trained by hand with their command '
+        'into the work dir (train.out), without training them again')
     args = parser.parse_args(argv)
     os.makedirs(RECORDS, exist_ok=True)
+    for c in CANDIDATES:
+        if c.name in args.adopt:
+            adopt(c, osp.abspath(args.work_dir))
     if not args.report_only:
         runs = [c for c in CANDIDATES if not args.only or c.name in args.only]
         run_campaign(runs, osp.abspath(args.work_dir), RECORDS,
