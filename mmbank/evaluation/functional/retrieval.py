@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .knn import check_finite_features, exact_similarity, fixed_point_rows
+from .exact_similarity import (check_finite_features, exact_similarity,
+                               fixed_point_rows)
 
 ArrayLike = Union[Tensor, np.ndarray]
 
