@@ -95,6 +95,31 @@ def floors_of(num_train: int, arch: str = 'std') -> dict:
     return floors_record(num_train, 'val', arch)
 
 
+def floors_table() -> str:
+    """Markdown table of every floors record (docs/records/floors/)."""
+    import glob
+    import json
+    lines = [
+        '| backbone | memory | queries | pixels, standardised | '
+        'pixels, centred | random network, backbone | random network, '
+        'embedding |', '|---|---|---|---|---|---|---|'
+    ]
+    for path in sorted(glob.glob(osp.join(REPO, 'docs', 'records', 'floors',
+                                          '*.json'))):
+        with open(path) as f:
+            fl = json.load(f)
+        arch = osp.basename(path).split('_')[0].replace('npid-', '')
+        t = fl['top1']
+        rnd = [f'{t[k]:.2f}' if k in t else '-'
+               for k in ('random_backbone', 'random_neck')]
+        lines.append(
+            f"| ResNet-18 {arch} | first {fl['num_memory']:,} training "
+            f"images | {fl['queries']} ({fl['num_queries']:,}) | "
+            f"{t['pixels_standardised']:.2f} | {t['pixels_centred']:.2f} | "
+            f'{rnd[0]} | {rnd[1]} |')
+    return '\n'.join(lines)
+
+
 def report(out_dir: str = RECORDS) -> str:
     recs = read_records(RECORDS)
     lines = [
@@ -105,7 +130,8 @@ def report(out_dir: str = RECORDS) -> str:
     ]
     for r in sorted(recs, key=lambda r: r['train_minutes'] or 1e9):
         fl = floors_of(r['num_train'], r.get('arch', 'std'))
-        pix = fl.get('best_pixel_floor')
+        # the pixel floors do not depend on the backbone
+        pix = floors_of(r['num_train']).get('best_pixel_floor')
         b, e = last_monitor_top1(r, 'backbone'), last_monitor_top1(r, 'neck')
         curve = r['curve'].get('knn/backbone_top1_k200', {})
         per_epoch = ', '.join(f'{k}: {v:.1f}'
@@ -117,18 +143,19 @@ def report(out_dir: str = RECORDS) -> str:
         minutes = f"{r['train_minutes']:.0f}" if r['train_minutes'] \
             else f"stopped after epoch {r['last_epoch']}"
         rnd = fl.get('top1', {}).get('random_backbone')
+        rnd = f'{rnd:.2f}' if rnd is not None else 'n/a'
         lines.append(
             f"| {r['name']} | {r['num_train']} | {r['batch']} | {r['lr']:g} "
             f"| {r['epochs']} | {steps} | {minutes} | "
             f"{b:.2f} | {e:.2f} | {pix:.2f} | "
-            f"{rnd:.2f} | {margin} | {per_epoch} |")
+            f"{rnd} | {margin} | {per_epoch} |")
     table = '\n'.join(lines)
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# Protocol search records\n\nWritten by '
                 '`python tools/benchmarks/protocol_search.py --report-only`'
                 ' from the JSON records beside this file (validation '
                 'queries: training images 45,000-49,999).\n\n' + table +
-                '\n')
+                '\n\n## Floors\n\n' + floors_table() + '\n')
     plot(recs, osp.join(out_dir, 'frontier.png'))
     print(table, flush=True)
     return table
@@ -142,16 +169,19 @@ def plot(recs, path):
     for r in recs:
         pix = floors_of(r['num_train']).get('best_pixel_floor')
         b = last_monitor_top1(r)
-        if pix is None or b is None or not r['train_minutes']:
+        if pix is None or b is None:
             continue
-        axes[0].scatter(r['train_minutes'], b - pix)
-        axes[0].annotate(r['name'], (r['train_minutes'], b - pix),
-                         fontsize=6)
+        if r['train_minutes']:  # finished runs only
+            axes[0].scatter(r['train_minutes'], b - pix)
+            axes[0].annotate(r['name'], (r['train_minutes'], b - pix),
+                             fontsize=6)
         curve = r['curve'].get('knn/backbone_top1_k200', {})
         epochs = sorted(curve, key=int)
         axes[1].plot([int(e) for e in epochs],
                      [curve[e] - pix for e in epochs], marker='o',
-                     label=r['name'])
+                     ls='-' if r['train_minutes'] else ':',
+                     label=r['name'] + ('' if r['train_minutes']
+                                        else ' (stopped)'))
     for ax in axes:
         ax.axhline(10, color='g', ls='--', lw=0.8)
         ax.axhline(0, color='k', lw=0.8)
