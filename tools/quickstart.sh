@@ -4,7 +4,7 @@
 #   2. prepare CIFAR-10 offline from ../shared/data/cifar10-jpg.tar.gz
 #      (or $CIFAR10_SOURCE) into data/cifar10;
 #   3. train the mmbank method, the CPU protocol cut to 10 epochs
-#      (configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-12e_cifar10-10k.py),
+#      (configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-20e_cifar10-10k.py),
 #      with the kNN monitor on the validation queries;
 #   4. print the weighted-kNN accuracy of the final checkpoint on the test
 #      set (tools/knn.py) beside the floors of the same memory and queries:
@@ -13,7 +13,7 @@
 # Extra arguments go to tools/train.py (e.g. --cfg-options ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${CONFIG:-configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-12e_cifar10-10k.py}
+CONFIG=${CONFIG:-configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-20e_cifar10-10k.py}
 WORK_DIR=${WORK_DIR:-work_dirs/quickstart}
 SOURCE=${CIFAR10_SOURCE:-../shared/data/cifar10-jpg.tar.gz}
 start=$(date +%s)
