@@ -10,18 +10,5 @@ param_scheduler = [
          begin=0, end=max_epochs)
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)  # monitor after 10, 20
-merge_hook = dict(
-    type='HardNegativeMergeHook',
-    start_epoch=11,
-    interval=1,
-    final_ratio=0.1,
-    max_group_size=4,
-    min_similarity=0.7,
-    mutual=True)
-custom_hooks = [
-    dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankSetupHook'),
-    dict(type='CheckInvalidLossHook', interval=1),
-    dict(type='RNGStateHook'),
-    merge_hook,
-]
+merge_hook = dict(_base_.merge_hook, start_epoch=11)
+custom_hooks = _base_.base_hooks + [merge_hook]
