@@ -1,5 +1,7 @@
-"""Shared fixtures: a tiny CIFAR-10 on disk and a way to run the tools."""
+"""Shared fixtures: a tiny CIFAR-10 on disk, a way to run the tools and to
+check their user errors."""
 import os
+import re
 import os.path as osp
 import subprocess
 import sys
@@ -47,3 +49,21 @@ def run_tool(*args, timeout=300, env=None, check=True):
             f'{args} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n'
             f'{proc.stderr[-5000:]}')
     return proc
+
+
+def user_error(capsys, main, argv):
+    """``main(argv)`` must exit with status 2 and end stderr with exactly
+    one line ``error: <sentence>``, no traceback; returns the sentence."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    # a logger handler left by another test on a closed capture stream
+    # reports "--- Logging error ---" with a traceback of its own
+    err = re.sub(r'--- Logging error ---\n.*?\nArguments: [^\n]*\n', '', err,
+                 flags=re.S)
+    assert 'Traceback' not in err
+    lines = [line for line in err.splitlines() if line.startswith('error:')]
+    assert len(lines) == 1 and err.endswith(lines[0] + '\n')
+    return lines[0][len('error: '):]

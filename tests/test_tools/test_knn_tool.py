@@ -3,13 +3,12 @@ import importlib.util
 import json
 import os.path as osp
 import pickle
-import re
 import socket
 
 import pytest
 import torch
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, user_error
 
 TINY = osp.join(REPO, 'tests', 'test_evaluation', 'configs',
                 'membank_knn_tiny.py')
@@ -148,24 +147,6 @@ def test_test_subset_and_backbone_only_checkpoint(knn_tool, trained,
         knn_tool.main(
             [TINY, path, '--debug', '--cfg-options',
              _data(tiny_cifar10)])
-
-
-def user_error(capsys, main, argv):
-    """Run ``main(argv)``: it must exit with status 2 and one line
-    ``error: <sentence>`` on stderr (no traceback); the sentence."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    # a logger handler left by another test on a closed capture stream
-    # reports "--- Logging error ---" with a traceback of its own
-    err = re.sub(r'--- Logging error ---\n.*?\nArguments: [^\n]*\n', '', err,
-                 flags=re.S)
-    assert 'Traceback' not in err
-    lines = [line for line in err.splitlines() if line.startswith('error:')]
-    assert len(lines) == 1 and err.endswith(lines[0] + '\n')
-    return lines[0][len('error: '):]
 
 
 def test_bad_input_gives_clear_errors(knn_tool, trained, tiny_cifar10,

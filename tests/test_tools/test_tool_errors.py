@@ -8,14 +8,13 @@ error on a new line after the progress bar.
 import functools
 import importlib.util
 import os.path as osp
-import re
 import sys
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import REPO
+from conftest import REPO, user_error
 
 STAND_IN = osp.join(REPO, 'configs', 'benchmarks', 'retrieval',
                     'resnet18-std_retrieval_cifar10-5to9.py')
@@ -41,24 +40,6 @@ def retrieval():
 @pytest.fixture(scope='module')
 def test_tool():
     return _load('test')
-
-
-def user_error(capsys, main, argv):
-    """``main(argv)`` must exit with status 2 and end stderr with exactly
-    one line ``error: <sentence>``, no traceback; returns the sentence."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    # a logger handler left by another test on a closed capture stream
-    # reports "--- Logging error ---" with a traceback of its own
-    err = re.sub(r'--- Logging error ---\n.*?\nArguments: [^\n]*\n', '', err,
-                 flags=re.S)
-    assert 'Traceback' not in err
-    lines = [line for line in err.splitlines() if line.startswith('error:')]
-    assert len(lines) == 1 and err.endswith(lines[0] + '\n')
-    return lines[0][len('error: '):]
 
 
 @pytest.fixture(scope='module')
