@@ -39,7 +39,8 @@ from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 from mmselfsup.utils import get_model  # noqa: E402
 
 from mmbank.evaluation.checkpoint import (  # noqa: E402
-    CheckpointError, check_checkpoint_file, read_checkpoint)
+    CheckpointError, check_checkpoint_file, compare_state_dicts,
+    read_checkpoint)
 from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
                               check_config_file, exit_on_user_error)
 from mmbank.utils.upstream_fixes import (  # noqa: E402
@@ -80,14 +81,9 @@ def check_state_dict(model: torch.nn.Module,
     Returns:
         list[str]: Keys of ``state_dict`` the model does not have.
     """
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state_dict]
-    shapes = [
-        f'{k}: checkpoint {tuple(state_dict[k].shape)}, model '
-        f'{tuple(v.shape)}' for k, v in expected.items()
-        if k in state_dict and state_dict[k].shape != v.shape
-    ]
-    unexpected = [k for k in state_dict if k not in expected]
+    diff = compare_state_dicts(model.state_dict(), state_dict)
+    missing, shapes = diff['missing'], diff['misshaped']
+    unexpected = diff['unexpected']
     if missing or shapes:
         lines = [f'{filename} does not fit the model of the config:']
         if missing:

@@ -46,6 +46,22 @@ def _preview(keys: List[str], num: int = 5) -> str:
     return ', '.join(keys[:num]) + more
 
 
+def compare_state_dicts(expected: Dict, found: Dict) -> Dict[str, List[str]]:
+    """Keys of ``expected`` absent from ``found`` (``missing``), keys of
+    ``found`` absent from ``expected`` (``unexpected``), and common keys
+    whose tensors differ in shape (``misshaped``, described with both
+    shapes), each in its dict's order."""
+    missing = [k for k in expected if k not in found]
+    unexpected = [k for k in found if k not in expected]
+    misshaped = [
+        f'{k} (checkpoint {tuple(found[k].shape)}, model '
+        f'{tuple(expected[k].shape)})' for k in expected
+        if k in found and tuple(getattr(found[k], 'shape', ())) != tuple(
+            expected[k].shape)]
+    return dict(
+        missing=missing, unexpected=unexpected, misshaped=misshaped)
+
+
 def check_checkpoint_file(filename: str) -> None:
     """Refuse a local file that cannot be a PyTorch checkpoint, with a
     :class:`CheckpointError` saying why (torch's own errors say
@@ -135,9 +151,8 @@ def checkpoint_state_dict(filename: str) -> Dict:
 
 def _load_part(module: nn.Module, state: Dict, name: str,
                filename: str) -> None:
-    expected = set(module.state_dict())
-    missing = expected - set(state)
-    unexpected = set(state) - expected
+    diff = compare_state_dicts(module.state_dict(), state)
+    missing, unexpected = diff['missing'], diff['unexpected']
     if missing or unexpected:
         raise CheckpointKeyError(
             f'The {name} weights of {filename} do not match the config\'s '

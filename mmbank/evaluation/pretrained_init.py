@@ -9,7 +9,7 @@ partly random backbone, so mmbank's linear configs use this one instead.
 """
 import logging
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -17,32 +17,12 @@ from mmengine.model import BaseModule
 from mmengine.model.weight_init import update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 
-from .checkpoint import CheckpointKeyError, checkpoint_state_dict
+from .checkpoint import (CheckpointKeyError, _preview, checkpoint_state_dict,
+                         compare_state_dicts)
 
 
 _LABELS = dict(
     missing='missing', unexpected='unexpected', misshaped='of another shape')
-
-
-def _preview(keys: List[str], num: int = 5) -> str:
-    more = f' ... ({len(keys)} in all)' if len(keys) > num else ''
-    return ', '.join(keys[:num]) + more
-
-
-def compare_state_dicts(expected: Dict, found: Dict) -> Dict[str, List[str]]:
-    """Keys of ``expected`` absent from ``found`` (``missing``), keys of
-    ``found`` absent from ``expected`` (``unexpected``), and common keys
-    whose tensors differ in shape (``misshaped``, described with both
-    shapes), each sorted."""
-    missing = sorted(k for k in expected if k not in found)
-    unexpected = sorted(k for k in found if k not in expected)
-    misshaped = sorted(
-        f'{k} (checkpoint {tuple(found[k].shape)}, model '
-        f'{tuple(expected[k].shape)})' for k in expected
-        if k in found and tuple(getattr(found[k], 'shape', ())) != tuple(
-            expected[k].shape))
-    return dict(
-        missing=missing, unexpected=unexpected, misshaped=misshaped)
 
 
 @WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
