@@ -116,3 +116,24 @@ def test_trained_results_beside_the_floors(capsys):
     assert '-20.00 over the better pixel floor' in table
     with pytest.raises(ValueError, match='no k = 200'):
         tool.trained_top1(knn, 200)
+
+
+def test_floors_tool_user_errors_before_any_extraction(tmp_path, capsys):
+    """A missing config, a missing --trained file and a --trained result
+    without the asked k end the tool with one sentence (exit 2), before
+    any image is read."""
+    import json
+
+    from conftest import user_error
+    tool = _load_tool()
+    config = osp.join(REPO, 'tests', 'test_evaluation', 'configs',
+                      'npid_knn_tiny.py')
+    assert 'not found' in user_error(capsys, tool.main,
+                                     [str(tmp_path / 'nope.py')]).lower()
+    assert 'nope.json' in user_error(
+        capsys, tool.main, [config, '--trained', str(tmp_path / 'nope.json')])
+    knn = tmp_path / 'knn.json'
+    knn.write_text(json.dumps(dict(num_test=6, accuracy=dict(
+        backbone={'20': dict(top1=50.0, top5=90.0)}))))
+    assert 'no k = 200' in user_error(capsys, tool.main,
+                                      [config, '--trained', str(knn)])

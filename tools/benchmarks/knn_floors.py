@@ -47,6 +47,8 @@ from mmbank.evaluation.feature_extraction import (  # noqa: E402
 from mmbank.evaluation.floors import (PIXEL_NORMALISATIONS,  # noqa: E402
                                       collect_pixels)
 from mmbank.evaluation.functional import knn_accuracy  # noqa: E402
+from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
+                              check_config_file, exit_on_user_error)
 
 LABELS = dict(
     PIXEL_NORMALISATIONS,
@@ -71,6 +73,7 @@ def parse_args(argv=None):
                         'model (same config and queries) to print beside '
                         'the floors')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.k < 1:
         parser.error(f'--k must be positive, got {args.k}')
@@ -172,30 +175,33 @@ def format_table(result: dict, trained: dict = None) -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    start = time.perf_counter()
-    result = floors(cfg, args.queries, args.k, args.temperature, args.seed,
-                    network=not args.no_network)
-    result['config'] = args.config
-    result['seconds'] = time.perf_counter() - start
-    trained = None
-    if args.trained:
-        with open(args.trained) as f:
-            knn = json.load(f)
-        if knn.get('num_test') != result['num_queries']:
-            raise ValueError(
-                f'{args.trained} was measured on {knn.get("num_test")} '
-                f'queries, the floors on {result["num_queries"]}: use the '
-                'same queries')
-        trained = trained_top1(knn, args.k)
-        result['trained'] = trained
-    print(format_table(result, trained), flush=True)
-    if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=2)
+    with exit_on_user_error(args.debug):
+        check_config_file(args.config)
+        knn = None
+        if args.trained:  # read it before the minutes of extraction
+            with open(args.trained) as f:
+                knn = json.load(f)
+            trained = trained_top1(knn, args.k)
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        start = time.perf_counter()
+        result = floors(cfg, args.queries, args.k, args.temperature,
+                        args.seed, network=not args.no_network)
+        result['config'] = args.config
+        result['seconds'] = time.perf_counter() - start
+        if knn is not None:
+            if knn.get('num_test') != result['num_queries']:
+                raise ValueError(
+                    f'{args.trained} was measured on {knn.get("num_test")} '
+                    f'queries, the floors on {result["num_queries"]}: use '
+                    'the same queries')
+            result['trained'] = trained
+        print(format_table(result, result.get('trained')), flush=True)
+        if args.out:
+            os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+            with open(args.out, 'w') as f:
+                json.dump(result, f, indent=2)
     return result
 
 
