@@ -87,6 +87,9 @@ CANDIDATES = [
     # the chosen protocol: its test set is read once (Run.test)
     npid_candidate(10000, 128, 0.03, 75, val_interval=10, arch='std-w32',
                    test=True),
+    # the same minutes at twice the learning rate (the lr-0.03 curve was
+    # still rising when its lr had decayed)
+    npid_candidate(10000, 128, 0.06, 75, val_interval=10, arch='std-w32'),
 ]
 
 
