@@ -24,6 +24,7 @@ time, and the command that reproduces the run.
 import json
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
@@ -98,7 +99,22 @@ def read_scalars(work_dir: str) -> dict:
                 curve.setdefault(key, {})[int(rec['step'])] = value
     return dict(curve=curve,
                 mean_step_seconds=statistics.mean(times) if times else None,
-                last_epoch=last_epoch)
+                last_epoch=last_epoch, merge_purity=merge_purity(work_dir))
+
+
+def merge_purity(work_dir: str) -> Dict[int, float]:
+    """``{epoch: % of merged pairs of the same class}`` from the
+    HardNegativeMergeHook's log lines (empty for runs without merging)."""
+    found = {}
+    pattern = re.compile(r'Hard negative merge after epoch (\d+) .*?'
+                         r'Merged pairs of the same class: ([\d.]+)%')
+    for root, _, files in os.walk(work_dir):
+        for name in sorted(files):
+            if name.endswith('.log'):
+                with open(osp.join(root, name)) as f:
+                    for m in pattern.finditer(f.read()):
+                        found[int(m.group(1))] = float(m.group(2))
+    return found
 
 
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')
