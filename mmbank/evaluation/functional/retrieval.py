@@ -4,10 +4,10 @@ functions.
 Notation: ``N`` samples with ``D``-dim features and integer class labels.
 Similarity is cosine: features are L2-normalised first. Each sample queries
 all the others (itself excluded). Similarities are computed exactly as in
-the kNN (:func:`mmbank.evaluation.functional.knn.exact_similarity`: the
-normalised features rounded to multiples of ``2**-24``, their dot products
-exact), so they do not depend on the chunking, the BLAS or the machine, and
-neighbours with equal similarity are ranked by ascending index.
+the kNN (:func:`.exact_similarity.exact_similarity`: the normalised
+features rounded to multiples of ``2**-24``, their dot products exact), so
+they do not depend on the chunking, the BLAS or the machine, and neighbours
+with equal similarity are ranked by ascending index.
 """
 from typing import Dict, Optional, Sequence, Union
 
