@@ -156,7 +156,7 @@ def test_prepare_cifar_error_starts_on_a_new_line(tmp_path, capsys,
     from mmengine.utils import ProgressBar
     from PIL import Image
 
-    from mmbank.datasets.converters import cifar_from_images
+    from mmbank.datasets.converters import image_splits
     rng = np.random.RandomState(0)
     for split in ('train', 'test'):
         for cls in CIFAR10_CATEGORIES:
@@ -168,7 +168,7 @@ def test_prepare_cifar_error_starts_on_a_new_line(tmp_path, capsys,
         b'not an image')
     # mmengine's bar writes to the sys.stdout of its import; make it write
     # to the captured one, as a bar on a terminal would share the screen
-    monkeypatch.setattr(cifar_from_images, 'ProgressBar',
+    monkeypatch.setattr(image_splits, 'ProgressBar',
                         functools.partial(ProgressBar, file=sys.stdout))
     prepare = _load('prepare_cifar')
     code = prepare.main(
