@@ -2,15 +2,14 @@ import time
 from typing import Dict, Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.dist import (all_gather, broadcast, get_dist_info,
                            is_main_process)
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmselfsup.registry import MODELS
-from ..utils import (group_mean_rows, merge_nearest_groups, momentum_update,
-                     nearest_other_group)
+from ..utils import (group_mean_rows, group_statistics, merge_hard_negatives,
+                     momentum_update, random_unit_rows, row_group_sizes)
 
 
 @MODELS.register_module()
@@ -23,11 +22,6 @@ class InstanceMemoryBank(BaseModule):
     :meth:`rows`, the algorithm calls :meth:`update` after the loss, and
     ``HardNegativeMergeHook`` decides when to call
     :meth:`merge_hard_negatives`.
-
-    :meth:`update` gathers the batch's indices and features across ranks at
-    once but writes the rows at the next read (:meth:`rows`, a merge, a
-    checkpoint): the loss's backward pass still needs the rows it read, and
-    writing them in place before it would need a copy of the whole bank.
 
     Example:
         >>> bank = InstanceMemoryBank(num_samples=4, feat_dim=2, momentum=0)
@@ -94,12 +88,8 @@ class InstanceMemoryBank(BaseModule):
                 (torch's global generator).
         """
         device = self.feats.device
-        gen = None
-        if seed is not None:
-            gen = torch.Generator().manual_seed(seed)
-        feats = F.normalize(
-            torch.randn(num_samples, self.feat_dim, generator=gen), dim=1)
-        self.feats.data = feats.to(device)
+        self.feats.data = random_unit_rows(num_samples, self.feat_dim,
+                                           seed).to(device)
         self.group_ids.data = torch.arange(num_samples, device=device)
         self.updated.data = torch.zeros(
             num_samples, dtype=torch.bool, device=device)
@@ -116,7 +106,8 @@ class InstanceMemoryBank(BaseModule):
         In distributed runs, indices and features of every rank are gathered
         now, so all ranks apply the same update. The rows are written at the
         next :meth:`rows` (or merge, or checkpoint), after the backward pass
-        of the loss that read them.
+        of the loss that read them (writing them in place before it would
+        need a copy of the whole bank).
 
         Args:
             idx (Tensor): ``(B,)`` sample indices.
@@ -138,11 +129,9 @@ class InstanceMemoryBank(BaseModule):
             return
         idx, view_feats = self._pending
         self._pending = None
+        first = ~self.updated[idx] if self.fill_on_first_update else None
         new_rows = momentum_update(self.feats[idx], view_feats,
-                                   self.momentum)
-        if self.fill_on_first_update:
-            first = ~self.updated[idx]
-            new_rows[first] = F.normalize(view_feats[first], dim=1)
+                                   self.momentum, fill=first)
         self.feats[idx] = new_rows.to(self.feats.dtype)
         self.updated[idx] = True
 
@@ -159,9 +148,7 @@ class InstanceMemoryBank(BaseModule):
         if self._sizes is None or self._sizes.device != \
                 self.group_ids.device or \
                 self._sizes.shape != self.group_ids.shape:
-            counts = torch.bincount(
-                self.group_ids, minlength=self.num_samples)
-            self._sizes = counts[self.group_ids]
+            self._sizes = row_group_sizes(self.group_ids)
             self._num_merged = int((self._sizes > 1).sum())
         return self._sizes
 
@@ -201,9 +188,10 @@ class InstanceMemoryBank(BaseModule):
 
         Rank 0 finds each row's exact cosine nearest neighbour outside its
         group (in ``chunk_size`` tiles, never ``N x N``) and merges the most
-        similar pairs (see :func:`merge_nearest_groups`), then broadcasts
-        the groups (and, with ``average_rows``, the rows replaced by their
-        group's normalised mean), so every rank holds the same state.
+        similar pairs (:func:`~mmbank.models.utils.merge_hard_negatives`),
+        then broadcasts the groups (and, with ``average_rows``, the rows
+        replaced by their group's normalised mean), so every rank holds the
+        same state.
 
         Args:
             ratio (float): Fraction of the bank to have in groups.
@@ -223,12 +211,9 @@ class InstanceMemoryBank(BaseModule):
         start = time.perf_counter()
         self.apply_pending()
         if is_main_process():
-            sim, idx = nearest_other_group(self.feats, self.group_ids,
-                                           chunk_size)
-            new_groups = merge_nearest_groups(
-                self.group_ids, sim, idx, int(ratio * self.num_samples),
-                max_group_size, min_similarity, mutual)
-            self.group_ids.copy_(new_groups)
+            self.group_ids.copy_(merge_hard_negatives(
+                self.feats, self.group_ids, int(ratio * self.num_samples),
+                max_group_size, min_similarity, mutual, chunk_size))
             if average_rows:
                 self.feats.copy_(group_mean_rows(self.feats, self.group_ids))
         if get_dist_info()[1] > 1:
@@ -236,11 +221,8 @@ class InstanceMemoryBank(BaseModule):
             if average_rows:
                 broadcast(self.feats, src=0)
         self.groups_changed()
-        counts = torch.bincount(self.group_ids, minlength=self.num_samples)
         return dict(
-            merged=int(counts[counts > 1].sum()),
-            groups=int((counts > 1).sum()),
-            largest=int(counts.max()),
+            **group_statistics(self.group_ids),
             seconds=time.perf_counter() - start)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):

@@ -1,8 +1,12 @@
-"""Union-find merging of bank rows into bounded groups."""
+"""Union-find merging of bank rows into bounded groups, and the groups'
+sizes."""
+from typing import Dict
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from .nn_search import nearest_other_group
 
 
 def _find(parent: list, i: int) -> int:
@@ -73,3 +77,36 @@ def merge_nearest_groups(group_ids: Tensor,
     # smallest member
     roots = [_find(parent, i) for i in range(num)]
     return torch.tensor(roots, dtype=group_ids.dtype, device=group_ids.device)
+
+
+def row_group_sizes(group_ids: Tensor) -> Tensor:
+    """``(N,)`` size of each row's group, from ``(N,)`` group ids in
+    ``[0, N)``."""
+    counts = torch.bincount(group_ids, minlength=group_ids.numel())
+    return counts[group_ids]
+
+
+def group_statistics(group_ids: Tensor) -> Dict[str, int]:
+    """``merged``: rows in groups of two or more, ``groups``: how many such
+    groups, ``largest``: the largest group's size."""
+    counts = torch.bincount(group_ids, minlength=group_ids.numel())
+    return dict(
+        merged=int(counts[counts > 1].sum()),
+        groups=int((counts > 1).sum()),
+        largest=int(counts.max()))
+
+
+def merge_hard_negatives(feats: Tensor,
+                         group_ids: Tensor,
+                         target_merged: int,
+                         max_group_size: int,
+                         min_similarity: float = -1.0,
+                         mutual: bool = True,
+                         chunk_size: int = 4096) -> Tensor:
+    """Each row's exact cosine nearest neighbour outside its group
+    (:func:`nearest_other_group`, in ``chunk_size`` tiles), then the most
+    similar pairs merged (:func:`merge_nearest_groups`, whose arguments
+    these are): ``(N,)`` new group ids."""
+    sim, idx = nearest_other_group(feats, group_ids, chunk_size)
+    return merge_nearest_groups(group_ids, sim, idx, target_merged,
+                                max_group_size, min_similarity, mutual)
