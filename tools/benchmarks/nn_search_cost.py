@@ -3,9 +3,10 @@
 For each bank size N (d = 128 by default), one subprocess builds a random
 unit-norm bank, runs ``nearest_other_group`` and reports wall time and the
 peak resident memory above the bank itself. Banks whose full search would
-take too long here are timed on their first ``--max-tiles`` tiles and an
-argmax pass over as many rows, and projected (the tile pass is a sum of
-like tiles, the argmax pass linear in the rows), and marked as such. The
+take too long here are timed on a search of their first rows (at most
+``--max-tiles`` tiles) and an argmax pass over as many rows, and projected
+(the tile pass is a sum of like tiles, the argmax pass linear in the rows),
+and marked as such. The
 GFLOP/s column counts the tile pass's products (N^2 d multiply-adds), not
 the argmax pass's (at most N x chunk_size x d more).
 A GPU projection divides the search's FLOPs by ``--gpu-tflops``.
@@ -36,8 +37,9 @@ def measure(num: int, dim: int, chunk: int, max_tiles: int) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from mmbank.models.utils.nn_search import (argmax_in_blocks, best_block_per_row,
-                                     nearest_other_group)
+    from mmbank.models.utils.nn_search import (argmax_in_blocks,
+                                               best_block_per_row,
+                                               nearest_other_group)
     torch.manual_seed(0)
     # warm up the kernels on a tiny bank first
     nearest_other_group(F.normalize(torch.randn(64, dim), dim=1),
@@ -55,19 +57,21 @@ def measure(num: int, dim: int, chunk: int, max_tiles: int) -> dict:
         seconds = time.perf_counter() - start
         projected = False
     else:
-        # the first bands of tiles of the upper triangle (the tile pass
-        # is a sum of like tiles), then the argmax pass on as many rows (it
-        # is linear in the rows), each scaled to the whole search
-        rows = max(1, max_tiles // tiles_per_side)
+        # the tile pass of the bank's first rows alone, s tiles a side
+        # (s (s + 1) / 2 <= max_tiles; the tile pass is a sum of like
+        # tiles), then the argmax pass on as many rows (it is linear in the
+        # rows), each scaled to the whole search
+        side = max(1, int((math.sqrt(8 * max_tiles + 1) - 1) / 2))
+        rows = side * chunk
         start = time.perf_counter()
-        best_block_per_row(bank, groups, chunk, row_bands=rows)
-        timed_tiles = sum(tiles_per_side - i for i in range(rows))
+        best_block_per_row(bank[:rows], groups[:rows], chunk)
+        timed_tiles = side * (side + 1) // 2
         seconds = (time.perf_counter() - start) * total_tiles / timed_tiles
         some = torch.full((num, ), -1, dtype=torch.long)
-        some[:rows * chunk] = torch.randint(tiles_per_side, (rows * chunk, ))
+        some[:rows] = torch.randint(tiles_per_side, (rows, ))
         start = time.perf_counter()
         argmax_in_blocks(bank, groups, some, chunk)
-        seconds += (time.perf_counter() - start) * num / (rows * chunk)
+        seconds += (time.perf_counter() - start) * num / rows
         projected = True
     return dict(
         num=num,

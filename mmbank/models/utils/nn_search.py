@@ -3,7 +3,7 @@
 Similarities are computed exactly (float64 products of rows rounded to a
 fixed grid), so results do not depend on the tile shape or the BLAS.
 """
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 from torch import Tensor
@@ -86,17 +86,13 @@ def nearest_other_group(feats: Tensor,
 
 def best_block_per_row(feats: Tensor,
                        group_ids: Tensor,
-                       chunk_size: int = 4096,
-                       row_bands: Optional[int] = None
-                       ) -> Tuple[Tensor, Tensor]:
+                       chunk_size: int = 4096) -> Tuple[Tensor, Tensor]:
     """The tile pass of :func:`nearest_other_group`.
 
     Args:
         feats (Tensor): ``(N, d)`` L2-normalised rows.
         group_ids (Tensor): ``(N,)`` group ids.
         chunk_size (int): Tile side. Defaults to 4096.
-        row_bands (int, optional): Stop after this many bands of tiles (for
-            timing a part of a large search). Defaults to None (all).
 
     Returns:
         tuple[Tensor, Tensor]: ``(N,)`` best similarity outside the row's
@@ -127,8 +123,6 @@ def best_block_per_row(feats: Tensor,
         best_block[first:first + tile_max.numel()].masked_fill_(better, block)
 
     for i, r0 in enumerate(range(0, num, chunk_size)):
-        if row_bands is not None and i >= row_bands:
-            break
         r1 = min(r0 + chunk_size, num)
         rows = exact[r0:r1].to(torch.float64)
         for j, c0 in enumerate(range(r0, num, chunk_size), start=i):
