@@ -41,6 +41,12 @@ def _exact_rows(feats: Tensor) -> Tensor:
     matrix-vector kernel, tiles of other shapes to other kernels, and the
     last bits differ.) The rounding moves a cosine by at most
     ``2**-24 * sqrt(d)``, typically ``1e-8``.
+
+    The grid is that of the kNN benchmark's
+    :func:`~mmbank.evaluation.functional.exact_similarity.fixed_point_rows`,
+    but the rows are rounded as they are: that function normalises them
+    again in float64 first, which would move the bank's rounded rows (and
+    the merges) by a last bit.
     """
     if feats.numel() and float(feats.norm(dim=1).max()) > 2:
         raise ValueError('The nearest-neighbour search needs L2-normalised '
