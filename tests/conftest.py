@@ -1,5 +1,5 @@
 """Shared fixtures: a tiny CIFAR-10 on disk, a way to run the tools and to
-check their user errors."""
+check their user errors, and the helpers more than one test file uses."""
 import os
 import re
 import os.path as osp
@@ -67,3 +67,41 @@ def user_error(capsys, main, argv):
     lines = [line for line in err.splitlines() if line.startswith('error:')]
     assert len(lines) == 1 and err.endswith(lines[0] + '\n')
     return lines[0][len('error: '):]
+
+
+def run_python(code):
+    """``python -c code`` in a fresh process (nothing imported yet)."""
+    return subprocess.run([sys.executable, '-c', code], capture_output=True,
+                          text=True, timeout=120)
+
+
+def write_lines(path, lines):
+    """A text file of ``lines``, its folders created."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+
+
+def write_cifar_images(root, per_class=(2, 1), size=32):
+    """CIFAR-10's image layout under ``root/cifar10``, PNG (lossless)
+    images; returns {(split, class, name): array}."""
+    from mmcls.datasets.categories import CIFAR10_CATEGORIES
+    from PIL import Image
+    rng = np.random.RandomState(0)
+    images = {}
+    for split, num in zip(('train', 'test'), per_class):
+        for cls in CIFAR10_CATEGORIES:
+            folder = osp.join(root, 'cifar10', split, cls)
+            os.makedirs(folder)
+            for i in range(num):
+                img = rng.randint(0, 256, (size, size, 3), dtype=np.uint8)
+                Image.fromarray(img).save(osp.join(folder, f'{i:04d}.png'))
+                images[(split, cls, f'{i:04d}.png')] = img
+    return images
+
+
+def assert_no_cifar_written(out_dir):
+    """Nothing of a CIFAR-10 conversion is left in ``out_dir``."""
+    assert not osp.exists(osp.join(out_dir, 'cifar-10-batches-py'))
+    if osp.exists(out_dir):
+        assert os.listdir(out_dir) == []

@@ -1,11 +1,12 @@
-"""OfflineCIFAR10's index_range and the validation split of the kNN
-benchmark (training images outside the training subset)."""
+"""OfflineCIFAR10's index_range and its manifest check."""
+import os.path as osp
+
 import pytest
-from mmengine.config import Config
 
 from mmbank.datasets import OfflineCIFAR10
-from mmbank.evaluation import eval_dataloaders
-from mmbank.evaluation.eval_dataloaders import eval_dataloader_cfg
+from mmbank.datasets.converters import convert_cifar10
+
+from conftest import write_cifar_images  # noqa: I100  (tests/conftest.py)
 
 
 def test_index_range_takes_a_contiguous_block(tiny_cifar10):
@@ -37,31 +38,12 @@ def test_index_range_past_the_end_and_with_indices(tiny_cifar10):
                        pipeline=[], index_range=(0, 2), indices=3)
 
 
-def _cfg(indices):
-    return Config(dict(train_dataloader=dict(dataset=dict(
-        type='OfflineCIFAR10', data_prefix='d', test_mode=False,
-        indices=indices, pipeline=[]))))
-
-
-def test_val_split_is_outside_the_training_subset():
-    loader = eval_dataloader_cfg(_cfg(5000), 'val')
-    ds = loader['dataset']
-    assert ds['test_mode'] is False
-    assert tuple(ds['index_range']) == eval_dataloaders.CIFAR_VAL_RANGE
-    assert 'indices' not in ds
-    # the memory keeps the subset
-    assert eval_dataloader_cfg(_cfg(5000), 'train')['dataset']['indices'] \
-        == 5000
-
-
-@pytest.mark.parametrize('indices', [None, 45001, [0, 45000]])
-def test_val_split_refuses_overlapping_subsets(indices):
-    with pytest.raises(ValueError, match='must lie below 45000'):
-        eval_dataloader_cfg(_cfg(indices), 'val')
-
-
-def test_val_split_needs_a_cifar_dataset():
-    cfg = Config(dict(train_dataloader=dict(dataset=dict(
-        type='mmcls.CIFAR10', data_prefix='d', indices=10, pipeline=[]))))
-    with pytest.raises(ValueError, match='knn_val_dataloader'):
-        eval_dataloader_cfg(cfg, 'val')
+def test_tampered_pickle_fails_the_manifest_check(tmp_path):
+    write_cifar_images(str(tmp_path / 'src'))
+    out = convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out'),
+                          check_counts=False, progress=False)
+    with open(osp.join(out, 'test_batch'), 'ab') as f:
+        f.write(b'x')
+    with pytest.raises(RuntimeError, match='Cannot find OfflineCIFAR10'):
+        OfflineCIFAR10(data_prefix=str(tmp_path / 'out'), test_mode=True,
+                       download=False)

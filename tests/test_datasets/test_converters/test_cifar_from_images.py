@@ -1,4 +1,5 @@
-"""tools/prepare_cifar.py: images -> CIFAR pickles, and bad input."""
+"""convert_cifar10 and tools/prepare_cifar.py: images -> CIFAR pickles,
+written all or nothing."""
 import os
 import os.path as osp
 import tarfile
@@ -6,33 +7,18 @@ import tarfile
 import numpy as np
 import pytest
 from mmcls.datasets.categories import CIFAR10_CATEGORIES
-from PIL import Image
 
 from mmbank.datasets import OfflineCIFAR10
-from mmbank.datasets.converters import DatasetConversionError, convert_cifar10
+from mmbank.datasets.converters import convert_cifar10
 
-from conftest import REPO, run_tool
+from conftest import (REPO, assert_no_cifar_written,  # noqa: I100
+                      run_tool, write_cifar_images)
 
 SHARED_TARBALL = osp.join(REPO, '..', 'shared', 'data', 'cifar10-jpg.tar.gz')
 
 
-def _write_images(root, per_class=(2, 1), size=32):
-    """PNG (lossless) images; returns {(split, class, name): array}."""
-    rng = np.random.RandomState(0)
-    images = {}
-    for split, num in zip(('train', 'test'), per_class):
-        for cls in CIFAR10_CATEGORIES:
-            folder = osp.join(root, 'cifar10', split, cls)
-            os.makedirs(folder)
-            for i in range(num):
-                img = rng.randint(0, 256, (size, size, 3), dtype=np.uint8)
-                Image.fromarray(img).save(osp.join(folder, f'{i:04d}.png'))
-                images[(split, cls, f'{i:04d}.png')] = img
-    return images
-
-
 def test_round_trip_through_offline_cifar10(tmp_path):
-    images = _write_images(str(tmp_path / 'src'))
+    images = write_cifar_images(str(tmp_path / 'src'))
     out = convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out'),
                           check_counts=False, progress=False)
     assert osp.basename(out) == 'cifar-10-batches-py'
@@ -52,7 +38,7 @@ def test_round_trip_through_offline_cifar10(tmp_path):
 
 
 def test_tarball_input_and_tool_cli(tmp_path):
-    _write_images(str(tmp_path / 'src'))
+    write_cifar_images(str(tmp_path / 'src'))
     tarball = str(tmp_path / 'images.tar.gz')
     with tarfile.open(tarball, 'w:gz') as tar:
         tar.add(str(tmp_path / 'src' / 'cifar10'), arcname='cifar10')
@@ -69,74 +55,6 @@ def test_tarball_input_and_tool_cli(tmp_path):
     skip = run_tool('tools/prepare_cifar.py', tarball, str(tmp_path / 'out'),
                     '--skip-existing')
     assert 'skipping' in skip.stdout
-
-
-def _assert_nothing_written(out_dir):
-    assert not osp.exists(osp.join(out_dir, 'cifar-10-batches-py'))
-    if osp.exists(out_dir):
-        assert os.listdir(out_dir) == []
-
-
-def test_corrupt_image_is_an_error_and_leaves_nothing(tmp_path):
-    _write_images(str(tmp_path / 'src'))
-    bad = tmp_path / 'src' / 'cifar10' / 'test' / 'cat' / '0000.png'
-    bad.write_bytes(b'not an image')
-    with pytest.raises(DatasetConversionError,
-                       match='test/cat/0000.png is not a readable image'):
-        convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out'),
-                        check_counts=False, progress=False)
-    _assert_nothing_written(str(tmp_path / 'out'))
-
-
-def test_incomplete_input_is_an_error_and_leaves_nothing(tmp_path):
-    _write_images(str(tmp_path / 'src'))
-    for name in os.listdir(tmp_path / 'src' / 'cifar10' / 'train' / 'dog'):
-        os.remove(tmp_path / 'src' / 'cifar10' / 'train' / 'dog' / name)
-    with pytest.raises(DatasetConversionError,
-                       match='train/dog has 0 images'):
-        convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out'),
-                        check_counts=False, progress=False)
-    _assert_nothing_written(str(tmp_path / 'out'))
-    # the real layout's counts are checked by default
-    with pytest.raises(DatasetConversionError, match='expected 5000'):
-        convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out2'),
-                        progress=False)
-
-
-def test_wrong_size_and_unknown_class_and_truncated_tarball(tmp_path):
-    _write_images(str(tmp_path / 'src'))
-    Image.fromarray(np.zeros((28, 28, 3), np.uint8)).save(
-        tmp_path / 'src' / 'cifar10' / 'train' / 'cat' / 'small.png')
-    with pytest.raises(DatasetConversionError, match='28x28, expected 32x32'):
-        convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out'),
-                        check_counts=False, progress=False)
-    os.remove(tmp_path / 'src' / 'cifar10' / 'train' / 'cat' / 'small.png')
-    os.makedirs(tmp_path / 'src' / 'cifar10' / 'train' / 'unicorn')
-    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(
-        tmp_path / 'src' / 'cifar10' / 'train' / 'unicorn' / '0.png')
-    with pytest.raises(DatasetConversionError, match="unknown class folder"):
-        convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out'),
-                        check_counts=False, progress=False)
-    tarball = tmp_path / 'cut.tar.gz'
-    with tarfile.open(tarball, 'w:gz') as tar:
-        tar.add(str(tmp_path / 'src' / 'cifar10'), arcname='cifar10')
-    data = tarball.read_bytes()
-    tarball.write_bytes(data[:len(data) // 2])
-    with pytest.raises(DatasetConversionError, match='not a readable tar'):
-        convert_cifar10(str(tarball), str(tmp_path / 'out3'),
-                        check_counts=False, progress=False)
-    _assert_nothing_written(str(tmp_path / 'out3'))
-
-
-def test_tampered_pickle_fails_the_manifest_check(tmp_path):
-    _write_images(str(tmp_path / 'src'))
-    out = convert_cifar10(str(tmp_path / 'src'), str(tmp_path / 'out'),
-                          check_counts=False, progress=False)
-    with open(osp.join(out, 'test_batch'), 'ab') as f:
-        f.write(b'x')
-    with pytest.raises(RuntimeError, match='Cannot find OfflineCIFAR10'):
-        OfflineCIFAR10(data_prefix=str(tmp_path / 'out'), test_mode=True,
-                       download=False)
 
 
 @pytest.mark.skipif(not osp.exists(SHARED_TARBALL),
@@ -162,7 +80,7 @@ def test_output_appears_only_when_complete(tmp_path, monkeypatch):
     import types
 
     from mmbank.datasets.converters import cifar_from_images as conv
-    _write_images(str(tmp_path / 'src'))
+    write_cifar_images(str(tmp_path / 'src'))
     splits = conv.read_image_splits(str(tmp_path / 'src'),
                                     CIFAR10_CATEGORIES, progress=False)
     out = str(tmp_path / 'out')
@@ -183,7 +101,7 @@ def test_output_appears_only_when_complete(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         conv.write_cifar(splits, out, CIFAR10_CATEGORIES)
     assert len(written) == 2
-    _assert_nothing_written(out)
+    assert_no_cifar_written(out)
 
     # uninterrupted: every file and the manifest arrive together
     written.clear()

@@ -40,7 +40,7 @@ def test_metric_through_an_evaluator():
             pytest.approx(100 * want_neck[k])
     assert metrics['retrieval/backbone/nmi'] == pytest.approx(
         100 * nmi(FEATS, torch.tensor(LABELS)))
-    # hand values: 0, 50, 100 (see test_retrieval_functional.py)
+    # hand values: 0, 50, 100 (see test_functional/test_retrieval.py)
     assert [metrics[f'retrieval/backbone/recall@{k}']
             for k in (1, 2, 3)] == [0, 50, 100]
 
