@@ -29,7 +29,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import (REPO, Run, floors_record, last_monitor_top1,  # noqa
-                      read_records, run_campaign)
+                      merge_purity, read_records, run_campaign)
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'tuning')
 COMMAND = 'python tools/benchmarks/tuning.py --only'
@@ -99,17 +99,47 @@ def ladder(epochs: int) -> list:
 # 30-epoch runs (a K=2 run: ~15 min beside another) end at the pixel
 # floor, so the tuning runs at the protocol's length (~35-40 min); the
 # short ladder is kept to see whether short runs rank like long ones.
-VARIANTS = ladder(30) + ladder(PROTOCOL_EPOCHS)
+CONS = 'model.head.loss_consistency.'
+MERGE = MERGE_HOOK + '.'
+# one choice at a time around the full method's carry-over settings
+# (K = 2, lr 0.03, consistency weight 1 at T = 0.1 on both sides, merging
+# from epoch 38 to 10% of the samples, pairs of cosine >= 0.7, mutual
+# nearest neighbours, groups of at most 4, rows not averaged)
+ONE_AT_A_TIME = [
+    variant('k4', views=4, note='K=4 views (B x K = 512 images a step)'),
+    variant('lr0.06', lr=0.06, note='lr grows with the B x K batch'),
+    variant('cons-w0.5', options=[CONS + 'loss_weight=0.5'],
+            note='consistency weight 0.5'),
+    variant('cons-w2', options=[CONS + 'loss_weight=2.0'],
+            note='consistency weight 2'),
+    variant('cons-t0.2', options=[CONS + 'temperature=0.2'],
+            note='softer distributions in the consistency'),
+    variant('cons-detach', options=[CONS + 'detach_target=True'],
+            note='no gradient through the KL target'),
+    variant('merge-sim0.9', options=[MERGE + 'min_similarity=0.9'],
+            note='merge only pairs of cosine >= 0.9'),
+    variant('merge-ratio0.03', options=[MERGE + 'final_ratio=0.03'],
+            note='merge at most 3% of the samples'),
+    variant('merge-late', merge_start=0.75, note='merging from epoch 56'),
+    variant('merge-nonmutual', options=[MERGE + 'mutual=False'],
+            note='merge nearest neighbours that are not mutual'),
+    variant('merge-avg', options=[MERGE + 'average_rows=True'],
+            note="merged samples' bank rows averaged"),
+]
+VARIANTS = ladder(30) + ladder(PROTOCOL_EPOCHS) + ONE_AT_A_TIME
 
 
-def report(out_dir: str = RECORDS) -> str:
-    recs = read_records(RECORDS)
+def report(recs=None, out_dir: str = RECORDS) -> str:
+    """Markdown table of the tuning records (validation top-1 against
+    the NPID reference of the same length and the floors)."""
+    recs = read_records(RECORDS) if recs is None else recs
     floors = floors_record(10000, 'val', 'std-w32').get('top1', {})
     pix = max(floors.get('pixels_standardised', 0),
               floors.get('pixels_centred', 0))
     refs = {r['epochs']: last_monitor_top1(r) for r in recs
             if r.get('variant') == 'npid'}
-    if PROTOCOL_EPOCHS not in refs and osp.exists(SEARCH_NPID):
+    if PROTOCOL_EPOCHS not in refs and osp.exists(SEARCH_NPID) \
+            and out_dir == RECORDS:
         # the protocol search's NPID run: the same config and seed, without
         # RNGStateHook (which only matters after a resume)
         with open(SEARCH_NPID) as f:
@@ -125,7 +155,10 @@ def report(out_dir: str = RECORDS) -> str:
     for r in sorted(recs, key=lambda r: (r['epochs'], r['name'])):
         b, e = last_monitor_top1(r), last_monitor_top1(r, 'neck')
         ref = refs.get(r['epochs'])
-        purity = r.get('merge_purity') or {}
+        purity = r.get('merge_purity')
+        if purity is None:  # records written before purity was recorded
+            purity = merge_purity(osp.join(REPO, 'work_dirs', 'tuning',
+                                           r['name']))
         last_p = (f'{purity[max(purity, key=int)]:.1f}%' if purity else '-')
         spe = (r['mean_step_seconds'] * (10000 // 128)
                if r.get('mean_step_seconds') else None)

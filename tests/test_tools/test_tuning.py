@@ -1,0 +1,107 @@
+"""The tuning campaign's variants and report (the runs themselves are
+benchmarks): every variant's options apply to its config and change what
+its name says; the report compares each run with NPID of the same length."""
+import argparse
+import os.path as osp
+import sys
+
+import pytest
+from mmengine.config import Config, DictAction
+
+REPO = osp.join(osp.dirname(__file__), '..', '..')
+sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+import tuning  # noqa: E402
+
+
+def resolved(run):
+    cfg = Config.fromfile(osp.join(REPO, run.config))
+    if run.options:  # parsed as tools/train.py's --cfg-options are
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--options', nargs='+', action=DictAction)
+        cfg.merge_from_dict(
+            parser.parse_args(['--options', *run.options]).options)
+    return cfg
+
+
+def merge_hook(cfg):
+    hooks = [h for h in cfg.custom_hooks
+             if h['type'] == 'HardNegativeMergeHook']
+    return hooks[0] if hooks else None
+
+
+def test_variant_names_are_unique():
+    names = [v.name for v in tuning.VARIANTS]
+    assert len(names) == len(set(names))
+
+
+def test_short_variant_scales_schedule_and_merge_start():
+    run = tuning.variant('full', 'full', 30)
+    cfg = resolved(run)
+    assert cfg.train_cfg.max_epochs == 30
+    assert cfg.param_scheduler[0]['T_max'] == 30
+    assert cfg.param_scheduler[0]['end'] == 30
+    assert merge_hook(cfg)['start_epoch'] == 15
+    # the protocol's own length changes nothing but the seed
+    assert tuning.variant('full').options == []
+
+
+@pytest.mark.parametrize('name, check', [
+    ('k4-75e', lambda c: c.train_dataloader.dataset.pipeline[0]['num_views']
+     == 4),
+    ('lr0.06-75e', lambda c: c.optim_wrapper.optimizer.lr == 0.06),
+    ('cons-w2-75e',
+     lambda c: c.model.head.loss_consistency['loss_weight'] == 2.0),
+    ('cons-t0.2-75e',
+     lambda c: c.model.head.loss_consistency['temperature'] == 0.2),
+    ('cons-detach-75e',
+     lambda c: c.model.head.loss_consistency['detach_target'] is True),
+    ('merge-sim0.9-75e', lambda c: merge_hook(c)['min_similarity'] == 0.9),
+    ('merge-late-75e', lambda c: merge_hook(c)['start_epoch'] == 56),
+    ('merge-nonmutual-75e', lambda c: merge_hook(c)['mutual'] is False),
+    ('merge-avg-75e', lambda c: merge_hook(c)['average_rows'] is True),
+    ('views-75e', lambda c: merge_hook(c) is None
+     and c.model.head.loss_consistency is None),
+    ('vanilla-30e', lambda c: c.train_dataloader.dataset.pipeline[0]
+     ['num_views'] == 1 and c.train_cfg.max_epochs == 30),
+])
+def test_variant_changes_what_its_name_says(name, check):
+    run = next(v for v in tuning.VARIANTS if v.name == name)
+    assert check(resolved(run))
+
+
+def test_merge_hook_index_matches_the_full_config():
+    cfg = Config.fromfile(osp.join(REPO, tuning.FULL))
+    hook = cfg.custom_hooks[int(tuning.MERGE_HOOK.split('.')[1])]
+    assert hook['type'] == 'HardNegativeMergeHook'
+
+
+def _rec(variant, epochs, val, base='full', options=()):
+    return dict(name=f'{variant}-{epochs}e', variant=variant, base=base,
+                epochs=epochs, options=list(options), note='',
+                curve={'knn/backbone_top1_k200': {'10': 30.0,
+                                                  str(epochs): val},
+                       'knn/neck_top1_k200': {str(epochs): val + 1}},
+                merge_purity={'20': 25.0, str(epochs): 31.5},
+                mean_step_seconds=0.5)
+
+
+def test_report_against_npid_of_the_same_length(tmp_path, monkeypatch):
+    pytest.importorskip('matplotlib')
+    monkeypatch.setattr(
+        tuning, 'floors_record', lambda *a: dict(top1=dict(
+            pixels_standardised=35.0, pixels_centred=38.5,
+            random_backbone=28.0)))
+    recs = [_rec('npid', 30, 37.0, base='npid'), _rec('full', 30, 38.0),
+            _rec('npid', 75, 44.0, base='npid'),
+            _rec('k4', 75, 43.25, options=['a.b=4', 'train_cfg.x=1'])]
+    tuning.report(recs, str(tmp_path))
+    rows = [r for r in (tmp_path / 'README.md').read_text().splitlines()
+            if r.startswith('| ')]
+    cells = {r.split('|')[1].strip() + r.split('|')[3].strip():
+             [c.strip() for c in r.split('|')[1:-1]] for r in rows[1:]}
+    full = cells['full30']
+    assert full[4:9] == ['38.00', '39.00', '+1.00', '-0.50', '31.5%']
+    k4 = cells['k475']
+    assert k4[3] == '`a.b=4`'  # schedule options are not repeated
+    assert k4[6:8] == ['-0.75', '+4.75']
+    assert (tmp_path / 'curves.png').exists()
