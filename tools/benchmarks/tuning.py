@@ -126,7 +126,17 @@ ONE_AT_A_TIME = [
     variant('merge-avg', options=[MERGE + 'average_rows=True'],
             note="merged samples' bank rows averaged"),
 ]
-VARIANTS = ladder(30) + ladder(PROTOCOL_EPOCHS) + ONE_AT_A_TIME
+# the vanilla bank (full softmax) ended 2 points under mmselfsup's NPID
+# (4,096 sampled negatives): is it the negatives?
+NEGATIVES = [
+    variant('vanilla-neg4096', 'vanilla',
+            options=['model.head.num_negatives=4096'],
+            note="K=1 with NPID's 4,096 sampled negatives"),
+    variant('views-neg4096', 'views',
+            options=['model.head.num_negatives=4096'],
+            note='K=2 with 4,096 sampled negatives'),
+]
+VARIANTS = ladder(30) + ladder(PROTOCOL_EPOCHS) + NEGATIVES + ONE_AT_A_TIME
 
 
 def report(recs=None, out_dir: str = RECORDS) -> str:
