@@ -3,7 +3,10 @@
 import torch
 import torch.nn.functional as F
 
-from mmbank.models.utils.grouping import merge_nearest_groups
+from mmbank.models.utils.grouping import (group_statistics,
+                                         merge_hard_negatives,
+                                         merge_nearest_groups,
+                                         row_group_sizes)
 from mmbank.models.utils.nn_search import nearest_other_group
 
 
@@ -41,3 +44,20 @@ def test_mutual_requires_neighbour_to_point_back():
     assert new.tolist() == [0, 1, 1]
     new = merge_nearest_groups(groups, sim, idx, 3, 4, mutual=False)
     assert new.tolist() == [0, 0, 0]
+
+
+def test_group_sizes_and_statistics_by_hand():
+    groups = torch.tensor([0, 0, 2, 0, 4, 4, 6])
+    assert row_group_sizes(groups).tolist() == [3, 3, 1, 3, 2, 2, 1]
+    assert group_statistics(groups) == dict(merged=5, groups=2, largest=3)
+
+
+def test_merge_hard_negatives_is_the_search_then_the_merge():
+    torch.manual_seed(0)
+    feats = F.normalize(torch.randn(20, 4), dim=1)
+    groups = torch.arange(20)
+    sim, idx = nearest_other_group(feats, groups, 6)
+    want = merge_nearest_groups(groups, sim, idx, 8, 3, -1.0, False)
+    got = merge_hard_negatives(feats, groups, 8, 3, -1.0, False, 6)
+    assert torch.equal(got, want)
+    assert int((row_group_sizes(got) > 1).sum()) >= 8
