@@ -99,3 +99,22 @@ def test_adopted_run_keeps_its_log_wall_time(tmp_path, fake_train):
                                     str(tmp_path / 'r'))
     assert fake_train == []  # nothing trained again
     assert rec['train_minutes'] == pytest.approx(61.5)
+
+
+def test_merge_purity_from_the_hook_log_lines(tmp_path):
+    run_dir = tmp_path / '20260101_000000'
+    run_dir.mkdir()
+    prefix = '01/01 00:00:00 - mmengine - INFO - '
+    (run_dir / '20260101_000000.log').write_text(
+        prefix + 'Hard negative merge after epoch 38 (bank 0): 26 of 10000 '
+        'samples in 13 groups (target 0.3%), largest group 2, 0.91 s. '
+        'Merged pairs of the same class: 69.2% (chance 10.0%).\n' + prefix +
+        'Epoch(train) [39][50/78]  loss: 7.0\n' + prefix +
+        'Hard negative merge after epoch 39 (bank 0): 0 of 10000 samples in '
+        '0 groups (target 0.5%), largest group 1, 0.90 s.\n' + prefix +
+        'Hard negative merge after epoch 40 (bank 0): 52 of 10000 samples '
+        'in 26 groups (target 0.5%), largest group 2, 0.93 s. Merged pairs '
+        'of the same class: 71.0% (chance 10.0%).\n')
+    # a merge without purity (no labels) is not attributed a value
+    assert campaign.merge_purity(str(tmp_path)) == {38: 69.2, 40: 71.0}
+    assert campaign.merge_purity(str(tmp_path / 'missing')) == {}

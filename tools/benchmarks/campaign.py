@@ -186,7 +186,6 @@ def log_wall_seconds(log_path: str) -> float:
     log (``MM/DD HH:MM:SS - mmengine - ...``), for runs trained outside the
     campaign (adopted with :func:`adopt`)."""
     import datetime
-    import re
     stamps = []
     with open(log_path, errors='replace') as f:
         for line in f:
