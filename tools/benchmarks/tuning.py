@@ -135,6 +135,11 @@ NEGATIVES = [
     variant('views-neg4096', 'views',
             options=['model.head.num_negatives=4096'],
             note='K=2 with 4,096 sampled negatives'),
+    variant('consistency-neg4096', 'consistency',
+            options=['model.head.num_negatives=4096'],
+            note='K=2 + consistency with 4,096 sampled negatives'),
+    variant('full-neg4096', options=['model.head.num_negatives=4096'],
+            note='the full method with 4,096 sampled negatives'),
 ]
 VARIANTS = ladder(30) + ladder(PROTOCOL_EPOCHS) + NEGATIVES + ONE_AT_A_TIME
 
