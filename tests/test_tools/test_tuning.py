@@ -87,6 +87,8 @@ def _rec(variant, epochs, val, base='full', options=()):
 
 def test_report_against_npid_of_the_same_length(tmp_path, monkeypatch):
     pytest.importorskip('matplotlib')
+    # NPID of the protocol's length comes from these records only
+    monkeypatch.setattr(tuning, 'SEARCH_NPID', str(tmp_path / 'missing'))
     monkeypatch.setattr(
         tuning, 'floors_record', lambda *a: dict(top1=dict(
             pixels_standardised=35.0, pixels_centred=38.5,

@@ -29,7 +29,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import (REPO, Run, floors_record, last_monitor_top1,  # noqa
-                      merge_purity, read_records, run_campaign)
+                      read_records, run_campaign)
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'tuning')
 COMMAND = 'python tools/benchmarks/tuning.py --only'
@@ -153,8 +153,7 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
               floors.get('pixels_centred', 0))
     refs = {r['epochs']: last_monitor_top1(r) for r in recs
             if r.get('variant') == 'npid'}
-    if PROTOCOL_EPOCHS not in refs and osp.exists(SEARCH_NPID) \
-            and out_dir == RECORDS:
+    if PROTOCOL_EPOCHS not in refs and osp.exists(SEARCH_NPID):
         # the protocol search's NPID run: the same config and seed, without
         # RNGStateHook (which only matters after a resume)
         with open(SEARCH_NPID) as f:
@@ -170,10 +169,7 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
     for r in sorted(recs, key=lambda r: (r['epochs'], r['name'])):
         b, e = last_monitor_top1(r), last_monitor_top1(r, 'neck')
         ref = refs.get(r['epochs'])
-        purity = r.get('merge_purity')
-        if purity is None:  # records written before purity was recorded
-            purity = merge_purity(osp.join(REPO, 'work_dirs', 'tuning',
-                                           r['name']))
+        purity = r.get('merge_purity') or {}
         last_p = (f'{purity[max(purity, key=int)]:.1f}%' if purity else '-')
         spe = (r['mean_step_seconds'] * (10000 // 128)
                if r.get('mean_step_seconds') else None)
