@@ -61,3 +61,18 @@ def test_merge_hard_negatives_is_the_search_then_the_merge():
     got = merge_hard_negatives(feats, groups, 8, 3, -1.0, False, 6)
     assert torch.equal(got, want)
     assert int((row_group_sizes(got) > 1).sum()) >= 8
+
+
+def test_merge_nearest_groups_bounds_group_size():
+    # a chain 0-1-2-3-4-5 of near-identical rows would merge into one giant
+    # group; max_group_size=2 keeps pairs
+    feats = F.normalize(
+        torch.tensor([[1.0, 0.001 * i] for i in range(6)]), dim=1)
+    groups = torch.arange(6)
+    for _ in range(3):
+        sim, idx = nearest_other_group(feats, groups)
+        groups = merge_nearest_groups(groups, sim, idx, target_merged=6,
+                                      max_group_size=2, mutual=False)
+    sizes = torch.bincount(groups)
+    assert int(sizes.max()) == 2
+    assert int((sizes == 2).sum()) == 3

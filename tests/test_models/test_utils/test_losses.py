@@ -5,7 +5,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmbank.models.utils.bank_update import group_mean_rows
 from mmbank.models.utils.losses import instance_nll, pairwise_kl, positive_mask
 
 
@@ -90,13 +89,8 @@ def test_pairwise_kl_detach_target_stops_gradient_of_first_argument():
     assert torch.allclose(grad_detached, expected, atol=1e-6)
 
 
-def test_group_mean_rows_and_positive_mask():
-    feats = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+def test_positive_mask_marks_rows_of_the_same_group():
     groups = torch.tensor([0, 0, 2])
-    out = group_mean_rows(feats, groups)
-    half = F.normalize(torch.tensor([[0.5, 0.5]]), dim=1)
-    assert torch.allclose(out[:2], half.expand(2, 2))
-    assert torch.allclose(out[2], F.normalize(feats[2:], dim=1)[0])
     mask = positive_mask(torch.tensor([1, 2]), None, groups)
     assert mask.tolist() == [[True, True, False], [False, False, True]]
     mask = positive_mask(torch.tensor([1]), torch.tensor([1, 2, 0]), groups)

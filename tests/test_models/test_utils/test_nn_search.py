@@ -3,7 +3,6 @@
 import torch
 import torch.nn.functional as F
 
-from mmbank.models.utils.grouping import merge_nearest_groups
 from mmbank.models.utils.nn_search import (
     argmax_in_blocks, best_block_per_row, nearest_other_group)
 
@@ -52,17 +51,3 @@ def test_nearest_other_group_passes_compose_and_search_a_slice():
     assert torch.equal(block, part_idx // 6)
     assert not torch.allclose(best, want_sim[:14])  # not the full search's
 
-
-def test_merge_nearest_groups_bounds_group_size():
-    # a chain 0-1-2-3-4-5 of near-identical rows would merge into one giant
-    # group; max_group_size=2 keeps pairs
-    feats = F.normalize(
-        torch.tensor([[1.0, 0.001 * i] for i in range(6)]), dim=1)
-    groups = torch.arange(6)
-    for _ in range(3):
-        sim, idx = nearest_other_group(feats, groups)
-        groups = merge_nearest_groups(groups, sim, idx, target_merged=6,
-                                      max_group_size=2, mutual=False)
-    sizes = torch.bincount(groups)
-    assert int(sizes.max()) == 2
-    assert int((sizes == 2).sum()) == 3
