@@ -105,3 +105,37 @@ def assert_no_cifar_written(out_dir):
     assert not osp.exists(osp.join(out_dir, 'cifar-10-batches-py'))
     if osp.exists(out_dir):
         assert os.listdir(out_dir) == []
+
+
+def checkpoint_features(config, checkpoint, root, test_indices=None):
+    """Reference features of a checkpoint, computed without the tools:
+    ``{'train': ..., 'test': ...}`` of :func:`extract_features` on the
+    ``OfflineCIFAR10`` at ``root`` (``test_indices`` selects test images)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    from mmbank.evaluation import build_feature_model, extract_features
+    from mmbank.evaluation.checkpoint import load_feature_checkpoint
+    init_default_scope('mmselfsup')
+    model = build_feature_model(Config.fromfile(config).model)
+    load_feature_checkpoint(model, checkpoint)
+    feats = {}
+    for split, test_mode in (('train', False), ('test', True)):
+        loader = Runner.build_dataloader(
+            dict(
+                batch_size=16,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                collate_fn=dict(type='default_collate'),
+                dataset=dict(
+                    type='OfflineCIFAR10',
+                    data_prefix=root,
+                    test_mode=test_mode,
+                    indices=test_indices if test_mode else None,
+                    pipeline=[
+                        dict(
+                            type='PackSelfSupInputs',
+                            algorithm_keys=['gt_label'])
+                    ])))
+        feats[split] = extract_features(model, loader, progress=False)
+    return feats

@@ -8,7 +8,7 @@ import socket
 import pytest
 import torch
 
-from conftest import REPO, run_tool, user_error
+from conftest import REPO, checkpoint_features, run_tool, user_error
 
 TINY = osp.join(REPO, 'tests', 'test_evaluation', 'configs',
                 'membank_knn_tiny.py')
@@ -55,34 +55,8 @@ def _data(root):
 
 def _reference(checkpoint, root, ks, temperature, test_indices=None):
     """kNN accuracies computed independently of the tool."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
-
-    from mmbank.evaluation import build_feature_model, extract_features
-    from mmbank.evaluation.checkpoint import load_feature_checkpoint
     from mmbank.evaluation.functional import knn_accuracy
-    init_default_scope('mmselfsup')
-    model = build_feature_model(Config.fromfile(TINY).model)
-    load_feature_checkpoint(model, checkpoint)
-    feats = {}
-    for split, test_mode in (('train', False), ('test', True)):
-        loader = Runner.build_dataloader(
-            dict(
-                batch_size=16,
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                collate_fn=dict(type='default_collate'),
-                dataset=dict(
-                    type='OfflineCIFAR10',
-                    data_prefix=root,
-                    test_mode=test_mode,
-                    indices=test_indices if test_mode else None,
-                    pipeline=[
-                        dict(
-                            type='PackSelfSupInputs',
-                            algorithm_keys=['gt_label'])
-                    ])))
-        feats[split] = extract_features(model, loader, progress=False)
+    feats = checkpoint_features(TINY, checkpoint, root, test_indices)
     return {
         name: {
             str(k): dict(top1=v[1], top5=v[5])

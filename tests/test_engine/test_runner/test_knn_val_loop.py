@@ -9,7 +9,8 @@ import torch
 import mmbank  # noqa: F401
 from mmbank.evaluation.functional import knn_accuracy
 
-from conftest import REPO, run_tool  # noqa: I100  (tests/conftest.py)
+from conftest import (REPO, checkpoint_features,  # noqa: I100 (tests/conftest.py)
+                      run_tool)
 
 CONFIGS = osp.join(REPO, 'tests', 'test_evaluation', 'configs')
 MEMBANK_TINY = osp.join(CONFIGS, 'membank_knn_tiny.py')
@@ -56,32 +57,7 @@ def test_monitor_logs_knn_accuracy_during_training(config, tiny_cifar10,
 
 
 def _knn_of_checkpoint(config, checkpoint, root):
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
-
-    from mmbank.evaluation import build_feature_model, extract_features
-    from mmbank.evaluation.checkpoint import load_feature_checkpoint
-    init_default_scope('mmselfsup')
-    model = build_feature_model(Config.fromfile(config).model)
-    load_feature_checkpoint(model, checkpoint)
-    feats = {}
-    for split, test_mode in (('train', False), ('test', True)):
-        loader = Runner.build_dataloader(
-            dict(
-                batch_size=16,
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                collate_fn=dict(type='default_collate'),
-                dataset=dict(
-                    type='OfflineCIFAR10',
-                    data_prefix=root,
-                    test_mode=test_mode,
-                    pipeline=[
-                        dict(
-                            type='PackSelfSupInputs',
-                            algorithm_keys=['gt_label'])
-                    ])))
-        feats[split] = extract_features(model, loader, progress=False)
+    feats = checkpoint_features(config, checkpoint, root)
     out = {}
     for name in ('backbone', 'neck'):
         acc = knn_accuracy(
