@@ -8,6 +8,7 @@ from mmengine.dist import all_gather, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.runner import BaseLoop
 
+from mmselfsup.models.memories import SimpleMemory
 from mmselfsup.registry import HOOKS
 from mmselfsup.utils import get_model
 from ...models.heads import MemoryBankHead
@@ -84,7 +85,10 @@ class MemoryBankSetupHook(Hook):
 
     - sizes every unsized ``InstanceMemoryBank`` to the training set's
       length, so configs need no dataset length, and refuses a bank whose
-      length differs from the dataset;
+      length differs from the dataset; refuses an mmselfsup
+      ``SimpleMemory`` (NPID's bank, sized by its config's ``length``) of
+      another length: a longer one would silently draw negatives from rows
+      that are never updated;
     - refuses a training set whose samples do not each have their own
       ``sample_idx`` in ``[0, N)`` (e.g. a ``ConcatDataset``, whose parts
       each number their samples from 0), read from every sample's
@@ -121,8 +125,16 @@ class MemoryBankSetupHook(Hook):
         if num_samples == 0:
             raise ValueError('The training set is empty.')
         banks = find_modules(runner, InstanceMemoryBank)
-        if banks:
+        simple = find_modules(runner, SimpleMemory)
+        if banks or simple:
             check_bank_indices(dataset)
+        for memory in simple:
+            length = memory.feature_bank.shape[0]
+            if length != num_samples:
+                raise ValueError(
+                    f"mmselfsup's SimpleMemory has {length} rows but the "
+                    f'training set has {num_samples} samples; set '
+                    f'model.memory_bank.length={num_samples}.')
         for bank in banks:
             if bank.num_samples == 0:
                 bank.reset(num_samples, seed=self.seed)

@@ -21,9 +21,9 @@ class _TinySet:
         return Tiny(serialize_data=False)
 
 
-def _check_hook_runner(dataset):
+def _check_hook_runner(dataset, bank=None):
     """A runner as MemoryBankSetupHook.before_run sees it: training, with a
-    model holding an unsized bank."""
+    model holding ``bank`` (default: an unsized InstanceMemoryBank)."""
     from mmengine.logging import MMLogger
     from mmengine.runner import BaseLoop
 
@@ -37,7 +37,7 @@ def _check_hook_runner(dataset):
     runner.train_dataloader = type('Loader', (), {})()
     runner.train_dataloader.dataset = dataset
     runner.model = torch.nn.ModuleDict(
-        dict(bank=InstanceMemoryBank(feat_dim=2)))
+        dict(bank=bank or InstanceMemoryBank(feat_dim=2)))
     runner.logger = MMLogger.get_instance('mmbank-test-check-hook')
     return runner
 
@@ -93,3 +93,26 @@ def test_former_name_of_the_setup_hook_still_builds_and_warns():
         hook = HOOKS.build(dict(type='MemoryBankCheckHook', sync_interval=2))
     assert isinstance(hook, MemoryBankSetupHook)
     assert hook.sync_interval == 2
+
+
+def test_setup_hook_refuses_npid_memory_of_another_length():
+    from mmselfsup.models.memories import SimpleMemory
+
+    from mmbank.engine.hooks import MemoryBankSetupHook
+    hook = MemoryBankSetupHook()
+    longer = SimpleMemory(length=6, feat_dim=2, momentum=0.5)
+    with pytest.raises(ValueError,
+                       match=r"SimpleMemory has 6 rows but the training set "
+                       r'has 5 samples; set model.memory_bank.length=5\.$'):
+        hook.before_run(_check_hook_runner(_TinySet.build(5), longer))
+    # the right length passes and is left alone
+    exact = SimpleMemory(length=5, feat_dim=2, momentum=0.5)
+    before = exact.feature_bank.clone()
+    hook.before_run(_check_hook_runner(_TinySet.build(5), exact))
+    assert torch.equal(exact.feature_bank, before)
+    # and its sample indices are checked as the mmbank bank's are
+    with pytest.raises(ValueError, match=r'both have sample_idx 0'):
+        from mmengine.dataset import ConcatDataset
+        hook.before_run(_check_hook_runner(
+            ConcatDataset([_TinySet.build(3), _TinySet.build(2)]),
+            SimpleMemory(length=5, feat_dim=2, momentum=0.5)))
