@@ -41,7 +41,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.dist import get_dist_info, init_dist, is_main_process  # noqa
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -55,8 +55,9 @@ from mmbank.evaluation.functional import knn_accuracy  # noqa: E402
 from mmbank.evaluation.functional.knn import (  # noqa: E402
     check_finite_features)
 from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
-                              check_config_file, exit_on_user_error,
-                              non_negative_int, positive_int)
+                              add_launch_arguments, check_config_file,
+                              exit_on_user_error, non_negative_int,
+                              positive_int, set_local_rank)
 from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
 
 
@@ -112,23 +113,13 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bars')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, as key=value pairs, e.g. '
+    add_launch_arguments(
+        parser,
+        cfg_options_help=', e.g. '
         'knn_test_dataloader.dataset.indices=1000')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
-        default='none',
-        help='job launcher')
-    # older torch.distributed.launch passes --local_rank / --local-rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_debug_argument(parser)
     args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    set_local_rank(args)
     if min(args.k) < 1:
         parser.error(f'--k must be positive, got {args.k}')
     if args.temperature <= 0:

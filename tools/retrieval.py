@@ -36,7 +36,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.dist import get_rank, init_dist  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -49,8 +49,9 @@ from mmbank.evaluation.functional import retrieval_scores  # noqa: E402
 from mmbank.evaluation.functional.knn import (  # noqa: E402
     check_finite_features)
 from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
-                              check_config_file, exit_on_user_error,
-                              non_negative_int, positive_int)
+                              add_launch_arguments, check_config_file,
+                              exit_on_user_error, non_negative_int,
+                              positive_int, set_local_rank)
 from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
 
 DEFAULT_KS = (1, 2, 4, 8)
@@ -80,21 +81,10 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=positive_int)
     parser.add_argument('--num-workers', type=non_negative_int)
     parser.add_argument('--work-dir', help='where the results file goes')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, as key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launch_arguments(parser)
     add_debug_argument(parser)
     args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    set_local_rank(args)
     return args
 
 

@@ -32,7 +32,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
@@ -42,7 +42,8 @@ from mmbank.evaluation.checkpoint import (  # noqa: E402
     CheckpointError, check_checkpoint_file, compare_state_dicts,
     read_checkpoint)
 from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
-                              check_config_file, exit_on_user_error)
+                              add_launch_arguments, check_config_file,
+                              exit_on_user_error, set_local_rank)
 from mmbank.utils.upstream_fixes import (  # noqa: E402
     init_cpu_distributed, use_cpu_distributed_config)
 
@@ -125,21 +126,10 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs')
     parser.add_argument('--out', help='write the metrics to this JSON file')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, as key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launch_arguments(parser)
     add_debug_argument(parser)
     args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    set_local_rank(args)
     return args
 
 

@@ -9,7 +9,6 @@ tools/dist_train.sh (torchrun) or tools/slurm_train.sh. Without a GPU,
 distributed runs use the gloo backend and CPU DDP.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from typing import Optional
@@ -17,10 +16,11 @@ from typing import Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmbank  # noqa: E402,F401  (registers components, applies fixes)
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmbank.engine.hooks import ResumeScheduleHook  # noqa: E402
+from mmbank.utils.cli import add_launch_arguments, set_local_rank  # noqa
 from mmbank.utils.resume import latest_checkpoint  # noqa: E402
 from mmbank.utils.upstream_fixes import (  # noqa: E402
     init_cpu_distributed, use_cpu_distributed_config)
@@ -42,21 +42,9 @@ def parse_args(argv=None):
         action='store_true',
         help='enable automatic-mixed-precision training (float16 with loss '
         'scaling on a GPU, bfloat16 autocast on CPU)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, as key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm'],
-        default='none',
-        help='job launcher')
-    # older torch.distributed.launch passes --local_rank / --local-rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launch_arguments(parser)
     args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    set_local_rank(args)
     return args
 
 

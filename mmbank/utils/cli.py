@@ -5,11 +5,14 @@ one line on stderr, ``error: <sentence>``, and exit status 2, not a
 traceback; ``--debug`` re-raises the exception instead, with its
 traceback. Other exceptions (bugs) always keep their traceback.
 
-Used by ``tools/knn.py``, ``tools/retrieval.py`` and ``tools/test.py``::
+Used by ``tools/knn.py``, ``tools/retrieval.py`` and ``tools/test.py``
+(``tools/train.py`` shares the launch arguments)::
 
     parser = argparse.ArgumentParser(...)
+    add_launch_arguments(parser)
     add_debug_argument(parser)
     args = parser.parse_args(argv)
+    set_local_rank(args)
     with exit_on_user_error(args.debug):
         ...
 """
@@ -55,6 +58,31 @@ def add_debug_argument(parser: argparse.ArgumentParser) -> None:
         action='store_true',
         help='on an error (bad checkpoint, config value or data), raise it '
         'with its traceback instead of printing one line')
+
+
+def add_launch_arguments(parser: argparse.ArgumentParser,
+                         cfg_options_help: str = '') -> None:
+    """Add the arguments every OpenMMLab tool has: ``--cfg-options``,
+    ``--launcher`` and ``--local_rank`` (which the older
+    ``torch.distributed.launch`` passes); see :func:`set_local_rank`."""
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs' +
+        cfg_options_help)
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def set_local_rank(args: argparse.Namespace) -> None:
+    """``LOCAL_RANK`` from ``--local_rank`` unless the launcher set it."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
 
 
 def check_config_file(filename: str) -> None:

@@ -191,29 +191,3 @@ def test_retrieval_bad_numbers_are_refused_first(retrieval, capsys, option,
         retrieval.main(['no/such/config.py', 'no.pth', option, value])
     assert exit_info.value.code == 2
     assert f'argument {option}: must be >= ' in capsys.readouterr().err
-
-
-def test_user_errors_and_bugs(capsys):
-    from mmbank.utils.cli import error_sentence, exit_on_user_error
-    assert error_sentence(KeyError('The config has no x.')) == \
-        'The config has no x.'
-    assert error_sentence(KeyError('labels')) == "KeyError: 'labels'"
-    assert error_sentence(ValueError('two\n  lines')) == 'two lines'
-    for err in (KeyError('The config has\nno x.'), RuntimeError(
-            'Cannot find CIFAR10 dataset in data/'), FileNotFoundError(
-                'Config not found: a.py')):
-        with pytest.raises(SystemExit) as exit_info:
-            with exit_on_user_error():
-                raise err
-        assert exit_info.value.code == 2
-        assert capsys.readouterr().err == f'error: {error_sentence(err)}\n'
-        with pytest.raises(type(err)):
-            with exit_on_user_error(debug=True):
-                raise err
-    # bugs keep their traceback
-    for err in (TypeError('bug'), NotImplementedError('todo'),
-                AssertionError()):
-        with pytest.raises(type(err)):
-            with exit_on_user_error():
-                raise err
-    assert capsys.readouterr().err == ''
