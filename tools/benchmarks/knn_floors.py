@@ -92,6 +92,21 @@ def preprocessor_stats(cfg):
     return list(mean), list(std)
 
 
+def random_network(cfg, seed: int = 0):
+    """The config's backbone (+ neck), initialised under ``seed`` as a
+    training run of that seed starts."""
+    torch.manual_seed(seed)
+    model = build_feature_model(cfg.model)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every tensor
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    return model
+
+
 def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
            network=True) -> dict:
     """kNN top-1 of every floor (see the module docstring)."""
@@ -121,15 +136,7 @@ def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
         out['top1'][name] = top1(memory[name], memory['labels'],
                                  query[name], query['labels'])
     if network:
-        torch.manual_seed(seed)
-        model = build_feature_model(cfg.model)
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel(logging.WARNING)  # init_weights logs every tensor
-        try:
-            model.init_weights()
-        finally:
-            logger.setLevel(level)
+        model = random_network(cfg, seed)
         feats = {s: extract_features(model, loader, progress=False)
                  for s, loader in loaders.items()}
         for part in ('backbone', 'neck'):
