@@ -21,6 +21,15 @@ def fake_train(monkeypatch):
 
     def fake_run(cmd, log_path, env):
         calls.append(list(cmd))
+        if cmd[0] in ('tools/knn.py', 'tools/retrieval.py'):  # a test read
+            out = cmd[cmd.index('--out') + 1]
+            result = dict(accuracy=dict(
+                backbone={'200': dict(top1=47.0, top5=90.0)})) \
+                if cmd[0] == 'tools/knn.py' else dict(results=dict(
+                    backbone={'recall@1': 60.0, 'nmi': 20.0}))
+            with open(out, 'w') as f:
+                json.dump(result, f)
+            return
         work = cmd[cmd.index('--work-dir') + 1]
         if 'fail' in work:
             raise RuntimeError('training failed')
@@ -118,3 +127,34 @@ def test_merge_purity_from_the_hook_log_lines(tmp_path):
     # a merge without purity (no labels) is not attributed a value
     assert campaign.merge_purity(str(tmp_path)) == {38: 69.2, 40: 71.0}
     assert campaign.merge_purity(str(tmp_path / 'missing')) == {}
+
+
+def test_final_read_on_the_test_set_knn_or_retrieval(tmp_path, fake_train):
+    work, records = str(tmp_path / 'work'), str(tmp_path / 'records')
+    knn_run = campaign.Run('k', 'configs/x.py', ['a.b=1'], test=True)
+    rec = campaign.train_and_record(knn_run, work, records)
+    knn_cmd = fake_train[1]
+    assert knn_cmd[:3] == ['tools/knn.py', 'configs/x.py',
+                           osp.join(work, 'k', 'epoch_2.pth')]
+    assert knn_cmd[-2:] == ['--cfg-options', 'a.b=1']
+    assert rec['test_top1'] == dict(backbone=47.0)
+    ret_run = campaign.Run('r', 'configs/y.py', test=True,
+                           retrieval_config='configs/r.py')
+    rec = campaign.train_and_record(ret_run, work, records)
+    assert fake_train[3][:2] == ['tools/retrieval.py', 'configs/r.py']
+    assert rec['test_retrieval'] == dict(backbone={'recall@1': 60.0,
+                                                   'nmi': 20.0})
+    assert 'test_top1' not in rec
+    # both recorded: nothing runs again
+    for run in (knn_run, ret_run):
+        campaign.train_and_record(run, work, records)
+    assert len(fake_train) == 4
+    # a record trained without its test read gets only the read later
+    os.remove(osp.join(work, 'r', 'retrieval_test.json'))
+    rec = campaign.train_and_record(
+        campaign.Run('r', 'configs/y.py', test=False), work, records)
+    with open(osp.join(records, 'r.json'), 'w') as f:
+        json.dump({k: v for k, v in rec.items() if k != 'test_retrieval'},
+                  f)
+    campaign.train_and_record(ret_run, work, records)
+    assert [c[0] for c in fake_train[4:]] == ['tools/retrieval.py']

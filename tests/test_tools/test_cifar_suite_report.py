@@ -59,3 +59,31 @@ def test_seeded_runs_repeat_and_others_do_not():
     assert all(r.seed == int(r.name[-1]) for r in runs)
     assert not any(r.test for r in runs)
     assert all(r.test for r in cifar_suite.suite_runs(['npid'], [0], True))
+
+
+def test_unseen_stand_in_runs_and_table():
+    runs = cifar_suite.suite_runs(['npid', 'full-0to4'], [0, 1], test=True)
+    assert [r.name for r in runs] == ['npid_seed0', 'full-0to4_seed0',
+                                      'npid_seed1']
+    stand_in = runs[1]
+    assert stand_in.retrieval_config == cifar_suite.UNSEEN_RETRIEVAL
+    assert stand_in.config.endswith('_cifar10-0to4.py') and stand_in.test
+    assert runs[0].retrieval_config is None
+    floors = dict(pixels_centred={'recall@1': 55.8, 'recall@8': 92.1,
+                                  'nmi': 12.3},
+                  random_neck={'recall@1': 41.4, 'recall@8': 88.9,
+                               'nmi': 8.0})
+    recs = [dict(run='full-0to4', test_retrieval=dict(
+        backbone={'recall@1': 60.0, 'recall@8': 95.0, 'nmi': 20.0},
+        neck={'recall@1': 58.0, 'recall@8': 94.0, 'nmi': 18.5}))]
+    rows = [r for r in cifar_suite.unseen_table(recs, floors).splitlines()
+            if r.startswith('|')]
+    assert rows[0].startswith('| method | recall@1, backbone |')
+    cells = [[c.strip() for c in r.split('|')[1:-1]] for r in rows[2:]]
+    assert cells[0][:7] == ['floor: raw pixels, centred per image', '55.80',
+                            '92.10', '12.30', '-', '-', '-']
+    assert cells[1][1:7] == ['-', '-', '-', '41.40', '88.90', '8.00']
+    assert cells[2][1:7] == ['60.00', '95.00', '20.00', '58.00', '94.00',
+                             '18.50']
+    assert cells[2][-1] == ('`python tools/benchmarks/cifar_suite.py '
+                            '--only full-0to4 --test`')

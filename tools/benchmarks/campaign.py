@@ -51,6 +51,9 @@ class Run:
         test (bool): Also evaluate the final checkpoint on the test set
             (the final read of a chosen setting). Defaults to False.
         meta (dict): Free-form fields copied into the record.
+        retrieval_config (str, optional): The test read is
+            ``tools/retrieval.py`` of this config (Recall@K, NMI: the
+            record's ``test_retrieval``) instead of ``tools/knn.py``.
     """
     name: str
     config: str
@@ -58,6 +61,7 @@ class Run:
     seed: int = 0
     test: bool = False
     meta: dict = field(default_factory=dict)
+    retrieval_config: Optional[str] = None
 
     def train_args(self, work_dir: str) -> List[str]:
         return [
@@ -95,7 +99,8 @@ def read_scalars(work_dir: str) -> dict:
             times.append(rec['time'])
             last_epoch = max(last_epoch, int(rec.get('epoch', 0)))
         for key, value in rec.items():
-            if key.startswith('knn/') and 'top1' in key:
+            if key.startswith('knn/') and 'top1' in key or \
+                    key.startswith('retrieval/'):
                 curve.setdefault(key, {})[int(rec['step'])] = value
     return dict(curve=curve,
                 mean_step_seconds=statistics.mean(times) if times else None,
@@ -212,6 +217,35 @@ def adopt(run: Run, work_root: str, log_name: str = 'train.out') -> None:
                        resumed=False, adopted=True), f)
 
 
+def _test_key(run: Run) -> str:
+    return 'test_retrieval' if run.retrieval_config else 'test_top1'
+
+
+def final_read(run: Run, work: str, log: str, threads_env: dict) -> dict:
+    """The final read of a run's last checkpoint on the test set:
+    ``{part: kNN top-1}`` (tools/knn.py, k = 200, T = 0.1) or, for a run
+    with a ``retrieval_config``, ``{part: {'recall@K': %, 'nmi': %}}``
+    (tools/retrieval.py). The tool's JSON is kept in the work directory,
+    so a repeated read costs nothing."""
+    if run.retrieval_config:
+        out = osp.join(work, 'retrieval_test.json')
+        cmd = ['tools/retrieval.py', run.retrieval_config,
+               last_checkpoint(work), '--out', out]
+    else:
+        out = osp.join(work, 'knn_test.json')
+        cmd = ['tools/knn.py', run.config, last_checkpoint(work), '--k',
+               '200', '--temperature', '0.1', '--no-progress', '--out', out,
+               '--cfg-options', *run.options]
+    if not osp.exists(out):
+        _run(cmd, log, threads_env)
+    with open(out) as f:
+        result = json.load(f)
+    if run.retrieval_config:
+        return result['results']
+    return {part: acc['200']['top1']
+            for part, acc in result['accuracy'].items()}
+
+
 def train_and_record(run: Run, work_root: str, records_dir: str,
                      threads_env: dict = ONE_THREAD,
                      do_commit: bool = False) -> dict:
@@ -220,7 +254,7 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
     if osp.exists(record_path):
         with open(record_path) as f:
             record = json.load(f)
-        if not run.test or 'test_top1' in record:
+        if not run.test or _test_key(run) in record:
             return record
     work = osp.join(work_root, run.name)
     os.makedirs(work, exist_ok=True)
@@ -243,19 +277,7 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
     record['train_minutes'] = train_info['seconds'] / 60
     record['resumed'] = train_info['resumed']
     if run.test:
-        out = osp.join(work, 'knn_test.json')
-        if not osp.exists(out):
-            _run([
-                'tools/knn.py', run.config, last_checkpoint(work), '--k',
-                '200', '--temperature', '0.1', '--no-progress', '--out',
-                out, '--cfg-options', *run.options
-            ], log, threads_env)
-        with open(out) as f:
-            knn = json.load(f)
-        record['test_top1'] = {
-            part: acc['200']['top1']
-            for part, acc in knn['accuracy'].items()
-        }
+        record[_test_key(run)] = final_read(run, work, log, threads_env)
     os.makedirs(records_dir, exist_ok=True)
     tmp = record_path + '.tmp'
     with open(tmp, 'w') as f:

@@ -64,6 +64,18 @@ RUNS = {
     'npid-2x': (NPID.format(2 * EPOCHS), 2 * EPOCHS, 1, False,
                 "mmselfsup's NPID, 2x epochs (equal compute)"),
 }
+# the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
+# on classes 0-4, read once by tools/retrieval.py among the test images of
+# classes 5-9; name: (config, label)
+UNSEEN_RETRIEVAL = ('configs/benchmarks/retrieval/resnet18-std-w32_'
+                    'retrieval_cifar10-5to9.py')
+UNSEEN_RUNS = {
+    'npid-0to4': (f'configs/npid/npid_resnet18-std-w32_1xb128-coslr-'
+                  f'{EPOCHS}e_cifar10-0to4.py', "mmselfsup's NPID"),
+    'full-0to4': (f'configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-'
+                  f'{EPOCHS}e_cifar10-0to4.py', 'full method'),
+}
+UNSEEN_FLOORS = osp.join(FLOORS, 'retrieval_cifar10-5to9.json')
 LINEAR = ('configs/benchmarks/linear/resnet18_linear-1xb256-coslr-10e_'
           f'cifar10-{NUM_TRAIN // 1000}k.py')
 LINEAR_RUNS = ('npid', 'full')
@@ -80,6 +92,13 @@ def suite_runs(names, seeds, test=False):
     runs = []
     for i, seed in enumerate(seeds):
         for name in names:
+            if name in UNSEEN_RUNS:
+                if i == 0:
+                    runs.append(Run(f'{name}_seed{seed}',
+                                    UNSEEN_RUNS[name][0], seed=seed,
+                                    test=test, meta=dict(run=name),
+                                    retrieval_config=UNSEEN_RETRIEVAL))
+                continue
             config, epochs, views, seeded, _ = RUNS[name]
             if i > 0 and not seeded:
                 continue
@@ -177,7 +196,7 @@ def report(recs=None, out_dir=RECORDS) -> str:
             f"{fmt([r.get('linear_top1') for r in rs])} | "
             f"{fmt([statistics.mean(per_epoch)] if per_epoch else [])} | "
             f'[config]({config}) | `{COMMAND} --only {name}` |')
-    table = '\n'.join(lines)
+    table = '\n'.join(lines) + '\n\n' + unseen_table(recs)
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# CPU suite records\n\nWritten by `python tools/benchmarks/'
                 'cifar_suite.py --report-only` from the JSON records beside '
@@ -188,6 +207,51 @@ def report(recs=None, out_dir=RECORDS) -> str:
     plot(recs, fl['val'], osp.join(out_dir, 'knn_curves.png'))
     print(table, flush=True)
     return table
+
+
+def unseen_floors() -> dict:
+    """The retrieval floors of the stand-in's split
+    (tools/benchmarks/retrieval_floors.py, computed once and kept)."""
+    if not osp.exists(UNSEEN_FLOORS):
+        os.makedirs(FLOORS, exist_ok=True)
+        _run(['tools/benchmarks/retrieval_floors.py', UNSEEN_RETRIEVAL,
+              '--out', UNSEEN_FLOORS], osp.join(FLOORS, 'retrieval.out'),
+             {})
+    with open(UNSEEN_FLOORS) as f:
+        return json.load(f)['floors']
+
+
+def unseen_table(recs, floors=None) -> str:
+    """The stand-in's table: floors, then each run's test Recall@1/8 and
+    NMI of the backbone and the embedding (in %)."""
+    if floors is None:
+        floors = unseen_floors() if osp.exists(UNSEEN_FLOORS) else {}
+    cols = ('recall@1', 'recall@8', 'nmi')
+    lines = [
+        '**Unseen-category stand-in**: trained on CIFAR-10 classes 0-4, '
+        'retrieval among the 5,000 test images of classes 5-9.', '',
+        '| method | ' + ' | '.join(f'{c}, {p}' for p in ('backbone',
+                                                        'embedding')
+                                    for c in cols) + ' | command |',
+        '|---' * (2 * len(cols) + 2) + '|'
+    ]
+    labels = dict(FLOOR_LABELS, random_neck='floor: randomly initialised '
+                  'network, embedding')
+    for key, scores in floors.items():
+        parts = [None, scores] if key == 'random_neck' else [scores, None]
+        lines.append(f'| {labels[key]} | ' + ' | '.join(
+            fmt([(part or {}).get(c)]) for part in parts for c in cols) +
+            ' | `python tools/benchmarks/retrieval_floors.py '
+            f'{UNSEEN_RETRIEVAL}` |')
+    for name, (config, label) in UNSEEN_RUNS.items():
+        rs = [r for r in recs if r.get('run') == name]
+        if not rs:
+            continue
+        lines.append(f'| {label} ([config]({config})) | ' + ' | '.join(
+            fmt([(r.get('test_retrieval') or {}).get(p, {}).get(c)
+                 for r in rs]) for p in ('backbone', 'neck')
+            for c in cols) + f' | `{COMMAND} --only {name} --test` |')
+    return '\n'.join(lines)
 
 
 def floors_if_present(queries):
@@ -229,7 +293,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/cifar_suite')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--only', nargs='+', choices=list(RUNS))
+    parser.add_argument('--only', nargs='+',
+                        choices=list(RUNS) + list(UNSEEN_RUNS))
     parser.add_argument('--test', action='store_true',
                         help='final read: kNN on the test set and the '
                         'linear probe of the seeded runs')
@@ -244,7 +309,8 @@ def main(argv=None) -> int:
         floors('val')
         if args.test:
             floors('test')
-        names = args.only or list(RUNS)
+            unseen_floors()
+        names = args.only or list(RUNS) + list(UNSEEN_RUNS)
         recs = run_campaign(suite_runs(names, args.seeds, args.test),
                             work_root, RECORDS, args.parallel, args.commit,
                             on_record=lambda rec: report())
