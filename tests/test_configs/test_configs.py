@@ -38,11 +38,12 @@ def test_membank_r50_builds_with_bank_sized_from_dataset():
     assert cfg.model_wrapper_cfg.broadcast_buffers is False
 
 
-@pytest.mark.parametrize('protocol', [
-    'resnet18-std_1xb64x{}-coslr-10e_cifar10-5k.py',
-    'resnet18-std-w32_1xb128x{}-coslr-75e_cifar10-10k.py'
+@pytest.mark.parametrize('protocol,k', [
+    ('resnet18-std_1xb64x{}-coslr-10e_cifar10-5k.py', 2),
+    ('resnet18-std-w32_1xb128x{}-coslr-75e_cifar10-10k.py', 2),
+    ('resnet18-std-w32_1xb128x{}-coslr-75e_cifar10-10k.py', 4),
 ])
-def test_ablations_differ_only_in_their_switches(protocol):
+def test_ablations_differ_only_in_their_switches(protocol, k):
     def switches(name):
         cfg = Config.fromfile(
             osp.join(REPO, 'configs', 'ablations', name))
@@ -60,15 +61,15 @@ def test_ablations_differ_only_in_their_switches(protocol):
 
     names = {
         name: f'membank-{name}_' + protocol.format(views)
-        for name, views in (('vanilla', 1), ('views', 2),
-                            ('consistency', 2), ('merge', 1), ('full', 2))
+        for name, views in (('vanilla', 1), ('views', k),
+                            ('consistency', k), ('merge', 1), ('full', k))
     }
-    got = {k: switches(v) for k, v in names.items()}
+    got = {name: switches(path) for name, path in names.items()}
     assert got['vanilla'][0] == (1, False, False)
-    assert got['views'][0] == (2, False, False)
-    assert got['consistency'][0] == (2, True, False)
+    assert got['views'][0] == (k, False, False)
+    assert got['consistency'][0] == (k, True, False)
     assert got['merge'][0] == (1, False, True)
-    assert got['full'][0] == (2, True, True)
+    assert got['full'][0] == (k, True, True)
     for name in names:
         assert got[name][1] == got['full'][1], name
 

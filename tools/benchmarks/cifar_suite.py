@@ -2,11 +2,14 @@
 mmbank method, component by component, beside the floors.
 
 Runs (configs of the CPU protocol, see ``RUNS``): ``npid`` (mmselfsup's own
-NPID), ``npid-2x`` (NPID with twice the epochs: as many images through the
-network as the 2-view runs, i.e. equal compute), ``vanilla`` / ``views`` /
-``consistency`` / ``merge`` (configs/ablations/) and ``full`` (the full
-method). ``--seeds`` applies to the seeded runs (``npid``, ``full``); the
-others run with the first seed.
+NPID), ``npid-4x`` (NPID with K = 4 times the epochs: as many images
+through the network as the 4-view runs, i.e. equal compute), ``vanilla`` /
+``views`` / ``consistency`` / ``merge`` (configs/ablations/), ``full`` (the
+full method) and the unseen-category stand-in ``npid-0to4`` / ``full-0to4``
+(trained on classes 0-4; ``--test`` reads Recall@K and NMI among the test
+images of classes 5-9 with tools/retrieval.py, beside the retrieval floors
+of tools/benchmarks/retrieval_floors.py). ``--seeds`` applies to the seeded
+runs (``npid``, ``full``); the others run with the first seed.
 
 Every run trains with the kNN monitor on the validation queries (training
 images 45,000-49,999, never in the training subset), two runs side by side
@@ -51,18 +54,20 @@ ABL = ('configs/ablations/membank-{}_resnet18-std-w32_1xb128x{}-coslr-'
        f'{EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k.py')
 NPID = ('configs/npid/npid_resnet18-std-w32_1xb128-coslr-{}e_cifar10-'
         f'{NUM_TRAIN // 1000}k.py')
+VIEWS = 4  # K, chosen on the validation split (docs/results.md, "Tuning")
 # name: (config, epochs, views, seeded, label), in table order
 RUNS = {
     'npid': (NPID.format(EPOCHS), EPOCHS, 1, True, "mmselfsup's NPID"),
-    'full': (ABL.format('full', 2), EPOCHS, 2, True, 'full method'),
+    'full': (ABL.format('full', VIEWS), EPOCHS, VIEWS, True, 'full method'),
     'vanilla': (ABL.format('vanilla', 1), EPOCHS, 1, False,
                 'vanilla bank (K=1, full softmax)'),
-    'views': (ABL.format('views', 2), EPOCHS, 2, False, '+ 2 views'),
-    'consistency': (ABL.format('consistency', 2), EPOCHS, 2, False,
-                    '+ 2 views + consistency'),
+    'views': (ABL.format('views', VIEWS), EPOCHS, VIEWS, False,
+              f'+ {VIEWS} views'),
+    'consistency': (ABL.format('consistency', VIEWS), EPOCHS, VIEWS, False,
+                    f'+ {VIEWS} views + consistency'),
     'merge': (ABL.format('merge', 1), EPOCHS, 1, False, '+ merging (K=1)'),
-    'npid-2x': (NPID.format(2 * EPOCHS), 2 * EPOCHS, 1, False,
-                "mmselfsup's NPID, 2x epochs (equal compute)"),
+    f'npid-{VIEWS}x': (NPID.format(VIEWS * EPOCHS), VIEWS * EPOCHS, 1, False,
+                       f"mmselfsup's NPID, {VIEWS}x epochs (equal compute)"),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of
@@ -72,8 +77,8 @@ UNSEEN_RETRIEVAL = ('configs/benchmarks/retrieval/resnet18-std-w32_'
 UNSEEN_RUNS = {
     'npid-0to4': (f'configs/npid/npid_resnet18-std-w32_1xb128-coslr-'
                   f'{EPOCHS}e_cifar10-0to4.py', "mmselfsup's NPID"),
-    'full-0to4': (f'configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-'
-                  f'{EPOCHS}e_cifar10-0to4.py', 'full method'),
+    'full-0to4': (f'configs/membank/membank_resnet18-std-w32_1xb128x{VIEWS}-'
+                  f'coslr-{EPOCHS}e_cifar10-0to4.py', 'full method'),
 }
 UNSEEN_FLOORS = osp.join(FLOORS, 'retrieval_cifar10-5to9.json')
 LINEAR = ('configs/benchmarks/linear/resnet18_linear-1xb256-coslr-10e_'
