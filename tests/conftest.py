@@ -107,35 +107,54 @@ def assert_no_cifar_written(out_dir):
         assert os.listdir(out_dir) == []
 
 
+def cifar_loader(root,
+                 test_mode=False,
+                 keys=('sample_idx', 'gt_label'),
+                 shuffle=False,
+                 batch_size=5,
+                 indices=None):
+    """A loader of the ``OfflineCIFAR10`` at ``root``, without augmentation,
+    packing ``keys``."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+    init_default_scope('mmselfsup')
+    return Runner.build_dataloader(
+        dict(
+            batch_size=batch_size,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=shuffle),
+            collate_fn=dict(type='default_collate'),
+            dataset=dict(
+                type='OfflineCIFAR10',
+                data_prefix=root,
+                test_mode=test_mode,
+                download=False,
+                indices=indices,
+                serialize_data=indices != 0,  # mmengine can't serialize []
+                pipeline=[
+                    dict(type='PackSelfSupInputs', algorithm_keys=list(keys))
+                ])),
+        seed=0)
+
+
 def checkpoint_features(config, checkpoint, root, test_indices=None):
     """Reference features of a checkpoint, computed without the tools:
     ``{'train': ..., 'test': ...}`` of :func:`extract_features` on the
     ``OfflineCIFAR10`` at ``root`` (``test_indices`` selects test images)."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner
 
     from mmbank.evaluation import build_feature_model, extract_features
     from mmbank.evaluation.checkpoint import load_feature_checkpoint
     init_default_scope('mmselfsup')
     model = build_feature_model(Config.fromfile(config).model)
     load_feature_checkpoint(model, checkpoint)
-    feats = {}
-    for split, test_mode in (('train', False), ('test', True)):
-        loader = Runner.build_dataloader(
-            dict(
-                batch_size=16,
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                collate_fn=dict(type='default_collate'),
-                dataset=dict(
-                    type='OfflineCIFAR10',
-                    data_prefix=root,
-                    test_mode=test_mode,
-                    indices=test_indices if test_mode else None,
-                    pipeline=[
-                        dict(
-                            type='PackSelfSupInputs',
-                            algorithm_keys=['gt_label'])
-                    ])))
-        feats[split] = extract_features(model, loader, progress=False)
-    return feats
+    return {
+        split: extract_features(
+            model,
+            cifar_loader(root, test_mode, keys=('gt_label', ),
+                         batch_size=16,
+                         indices=test_indices if test_mode else None),
+            progress=False)
+        for split, test_mode in (('train', False), ('test', True))
+    }

@@ -6,43 +6,18 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 
 import mmbank  # noqa: F401
 from mmbank.evaluation import (FeatureModel, build_feature_model,
                                extract_features, forward_features)
+
+from conftest import cifar_loader as loader  # noqa: I100
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CPU_CONFIG = osp.join(REPO, 'configs', 'membank',
                       'membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py')
 
 torch.set_num_threads(1)  # 2 cores, shared
-
-
-def loader(root,
-           test_mode=False,
-           keys=('sample_idx', 'gt_label'),
-           shuffle=False,
-           batch_size=5,
-           indices=None):
-    init_default_scope('mmselfsup')
-    return Runner.build_dataloader(
-        dict(
-            batch_size=batch_size,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=shuffle),
-            collate_fn=dict(type='default_collate'),
-            dataset=dict(
-                type='OfflineCIFAR10',
-                data_prefix=root,
-                test_mode=test_mode,
-                download=False,
-                indices=indices,
-                serialize_data=indices != 0,  # mmengine can't serialize []
-                pipeline=[
-                    dict(type='PackSelfSupInputs', algorithm_keys=list(keys))
-                ])),
-        seed=0)
 
 
 @pytest.fixture(scope='module')
