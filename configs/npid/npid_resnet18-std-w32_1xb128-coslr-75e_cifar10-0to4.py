@@ -17,12 +17,8 @@ train_dataloader = dict(
         type='ClassSubset',
         classes={{_base_.seen_classes}},
         dataset={{_base_.train_dataloader.dataset}}))
-custom_hooks = [
-    dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankSetupHook'),  # checks the memory's length
-    dict(type='CheckInvalidLossHook', interval=1),
-    dict(type='RNGStateHook'),
-]
+# the base's hooks, and MemoryBankSetupHook to check the memory's length
+custom_hooks = [*_base_.custom_hooks, dict(type='MemoryBankSetupHook')]
 
 val_dataloader = None
 val_evaluator = None

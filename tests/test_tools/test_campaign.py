@@ -41,6 +41,7 @@ def fake_train(monkeypatch):
                     {'knn/backbone_top1_k200': 40.0, 'step': 1},
                     dict(loss=2.0, time=0.7, epoch=2, iter=20, step=20),
                     {'knn/backbone_top1_k200': 45.5, 'step': 2},
+                    {'retrieval/neck/nmi': 12.5, 'step': 2},
             ]:
                 f.write(json.dumps(rec) + '\n')
         with open(osp.join(work, 'last_checkpoint'), 'w') as f:
@@ -58,7 +59,9 @@ def test_record_skip_and_resume(tmp_path, fake_train):
     assert fake_train[0][:2] == ['tools/train.py', 'configs/x.py']
     assert 'randomness.seed=3' in fake_train[0]
     assert '--resume' not in fake_train[0]
-    assert rec['curve'] == {'knn/backbone_top1_k200': {1: 40.0, 2: 45.5}}
+    # the kNN monitor's top-1 and a retrieval monitor's scores, per epoch
+    assert rec['curve'] == {'knn/backbone_top1_k200': {1: 40.0, 2: 45.5},
+                            'retrieval/neck/nmi': {2: 12.5}}
     assert rec['mean_step_seconds'] == pytest.approx(0.6)
     assert rec['last_epoch'] == 2 and rec['num_train'] == 10
     assert rec['command'] == ('python tools/train.py configs/x.py '

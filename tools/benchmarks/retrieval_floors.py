@@ -27,7 +27,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 sys.path[:0] = [HERE, osp.dirname(HERE)]  # knn_floors.py, tools/retrieval.py
 
 from knn_floors import preprocessor_stats, random_network  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from retrieval import (config_ks, format_results,  # noqa: E402
@@ -37,8 +37,8 @@ from mmbank.evaluation.feature_extraction import extract_features  # noqa
 from mmbank.evaluation.floors import (PIXEL_NORMALISATIONS,  # noqa: E402
                                       collect_pixels)
 from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
-                              add_launch_arguments, check_config_file,
-                              exit_on_user_error, positive_int)
+                              check_config_file, exit_on_user_error,
+                              positive_int)
 
 
 def parse_args(argv=None):
@@ -51,7 +51,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-network', action='store_true',
                         help='pixels only')
     parser.add_argument('--out', help='write the results as JSON here')
-    add_launch_arguments(parser)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config')
     add_debug_argument(parser)
     return parser.parse_args(argv)
 
