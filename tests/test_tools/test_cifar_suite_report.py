@@ -87,3 +87,28 @@ def test_unseen_stand_in_runs_and_table():
                              '18.50']
     assert cells[2][-1] == ('`python tools/benchmarks/cifar_suite.py '
                             '--only full-0to4 --test`')
+
+
+def test_margins_at_equal_epochs_and_compute():
+    recs = [_rec('npid', 0, 44.0, test=43.0), _rec('npid', 1, 46.0, test=45.0),
+            _rec('full', 0, 50.0, test=49.0), _rec('full', 1, 47.0, test=44.5),
+            _rec(f'npid-{cifar_suite.VIEWS}x', 0, 46.5)]
+    test = lambda r: cifar_suite.test_top1(r)  # noqa: E731
+    m = cifar_suite.margin(recs, 'full', 'npid', test)
+    # (49 + 44.5) / 2 - (43 + 45) / 2; 44.5 < 45: the seeds overlap
+    assert m == dict(diff=pytest.approx(2.75), apart=False, n=(2, 2))
+    val = cifar_suite.margin(recs, 'full', 'npid',
+                             cifar_suite.last_monitor_top1)
+    assert val == dict(diff=pytest.approx(3.5), apart=True, n=(2, 2))
+    # no test read of the equal-compute run: no margin
+    assert cifar_suite.margin(recs, 'full', f'npid-{cifar_suite.VIEWS}x',
+                              test) is None
+    rows = cifar_suite.headline(recs).splitlines()
+    cells = [[c.strip() for c in r.split('|')[1:-1]] for r in rows[2:]]
+    assert cells[0] == ['NPID, equal epochs', 'val',
+                        '+3.50 (n=2 vs 2; seeds apart)',
+                        '+3.50 (n=2 vs 2; seeds apart)']
+    assert cells[1][2] == '+2.75 (n=2 vs 2; seeds overlap)'
+    assert cells[2][:3] == ['NPID, equal compute', 'val',
+                            '+2.00 (n=2 vs 1; seeds apart)']
+    assert cells[3][2:] == ['-', '-']

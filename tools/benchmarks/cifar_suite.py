@@ -37,7 +37,7 @@ import statistics
 import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from campaign import (REPO, Run, _run, floors_record,  # noqa: E402
+from campaign import (REPO, Run, _run, commit, floors_record,  # noqa: E402
                       last_checkpoint, last_monitor_top1, read_records, run_campaign,
                       scalar_records)
 
@@ -113,9 +113,10 @@ def suite_runs(names, seeds, test=False):
     return runs
 
 
-def linear_probe(record: dict, work_root: str) -> float:
+def linear_probe(record: dict, work_root: str,
+                 do_commit: bool = False) -> float:
     """Linear top-1 (test set) of a run's last checkpoint; cached in the
-    record as ``linear_top1``."""
+    record as ``linear_top1`` (committed with ``do_commit``)."""
     if record.get('linear_top1') is not None:
         return record['linear_top1']
     work = osp.join(work_root, record['name'])
@@ -134,6 +135,8 @@ def linear_probe(record: dict, work_root: str) -> float:
     path = osp.join(RECORDS, f"{record['name']}.json")
     with open(path, 'w') as f:
         json.dump(record, f, indent=2)
+    if do_commit:
+        commit([path], f"campaign record: {record['name']} linear probe")
     return record['linear_top1']
 
 
@@ -163,6 +166,49 @@ def fmt(values, missing='-'):
         return f'{values[0]:.2f}'
     return (f'{statistics.mean(values):.2f} ± '
             f'{statistics.stdev(values):.2f} (n={len(values)})')
+
+
+def margin(recs, run, baseline, value):
+    """The mean of ``value(record)`` over ``run``'s records minus that over
+    ``baseline``'s, and whether the two seed sets are apart (every seed of
+    ``run`` above every seed of ``baseline``); None when either has no
+    value."""
+    a = [v for v in (value(r) for r in recs if r.get('run') == run)
+         if v is not None]
+    b = [v for v in (value(r) for r in recs if r.get('run') == baseline)
+         if v is not None]
+    if not a or not b:
+        return None
+    return dict(diff=statistics.mean(a) - statistics.mean(b),
+                apart=min(a) > max(b), n=(len(a), len(b)))
+
+
+def headline(recs) -> str:
+    """The full method against NPID at equal epochs and at equal compute
+    (``npid-{VIEWS}x``), kNN top-1 of the backbone and the embedding on the
+    validation and (where read) test queries."""
+    reads = {
+        'val': lambda part: (lambda r: last_monitor_top1(r, part)),
+        'test': lambda part: (lambda r: test_top1(r, part)),
+    }
+    lines = ['| full method minus | queries | backbone | embedding |',
+             '|---|---|---|---|']
+    for baseline, label in (('npid', 'NPID, equal epochs'),
+                            (f'npid-{VIEWS}x', 'NPID, equal compute')):
+        for queries, read in reads.items():
+            cells = []
+            for part in ('backbone', 'neck'):
+                m = margin(recs, 'full', baseline, read(part))
+                if m is None:
+                    cells.append('-')
+                    continue
+                spread = ('seeds apart' if m['apart'] else
+                          'seeds overlap')
+                cells.append(f"{m['diff']:+.2f} (n={m['n'][0]} vs "
+                             f"{m['n'][1]}; {spread})")
+            lines.append(f'| {label} | {queries} | ' + ' | '.join(cells) +
+                         ' |')
+    return '\n'.join(lines)
 
 
 def report(recs=None, out_dir=RECORDS) -> str:
@@ -201,7 +247,10 @@ def report(recs=None, out_dir=RECORDS) -> str:
             f"{fmt([r.get('linear_top1') for r in rs])} | "
             f"{fmt([statistics.mean(per_epoch)] if per_epoch else [])} | "
             f'[config]({config}) | `{COMMAND} --only {name}` |')
-    table = '\n'.join(lines) + '\n\n' + unseen_table(recs)
+    table = ('\n'.join(lines) + '\n\n**Margins** (mean over seeds; '
+             '"seeds apart": every seed of the full method above every '
+             'seed of NPID):\n\n' + headline(recs) + '\n\n' +
+             unseen_table(recs))
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# CPU suite records\n\nWritten by `python tools/benchmarks/'
                 'cifar_suite.py --report-only` from the JSON records beside '
@@ -322,7 +371,7 @@ def main(argv=None) -> int:
         if args.test:
             for rec in recs:
                 if rec is not None and rec['run'] in LINEAR_RUNS:
-                    linear_probe(rec, work_root)
+                    linear_probe(rec, work_root, args.commit)
     report()
     return 0
 

@@ -13,8 +13,9 @@ model = dict(
     neck=dict(in_channels=2048),
     head=dict(
         temperature=0.07,
-        # the full softmax over 1.28M rows costs a 655 MB bank copy per step;
-        # set None to use it anyway
+        # the full softmax over 1.28M rows holds B x K x N logits per GPU
+        # (32 x 2 x 1.28M x 4 bytes = 328 MB, several times that with their
+        # gradients and the consistency loss); set None to use it anyway
         num_negatives=65536,
         loss_consistency=dict(
             _delete_=True,
