@@ -38,11 +38,6 @@ class InstanceMemoryBank(BaseModule):
         momentum (float): Weight of the old row in the update
             ``m <- normalise(momentum * m + (1 - momentum) * mean_k v^k)``.
             Defaults to 0.5 (NPID).
-        fill_on_first_update (bool): Write a row's first update as is,
-            ``m <- normalise(mean_k v^k)``, instead of mixing it with the
-            random initial row (which otherwise lingers with weight
-            ``momentum ** updates``: a quarter after two epochs at 0.5).
-            Defaults to False (NPID's bank).
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -50,7 +45,6 @@ class InstanceMemoryBank(BaseModule):
                  num_samples: Optional[int] = None,
                  feat_dim: int = 128,
                  momentum: float = 0.5,
-                 fill_on_first_update: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if not 0 <= momentum < 1:
@@ -59,11 +53,8 @@ class InstanceMemoryBank(BaseModule):
             raise ValueError(f'num_samples must be >= 1, got {num_samples}')
         self.feat_dim = feat_dim
         self.momentum = momentum
-        self.fill_on_first_update = fill_on_first_update
         self.register_buffer('feats', torch.empty(0, feat_dim))
         self.register_buffer('group_ids', torch.empty(0, dtype=torch.long))
-        # whether each row has had an update (for fill_on_first_update)
-        self.register_buffer('updated', torch.empty(0, dtype=torch.bool))
         self._pending = None  # (idx, mean view features) not yet written
         self._sizes = None  # cached (N,) group sizes; None when stale
         if num_samples is not None:
@@ -75,8 +66,7 @@ class InstanceMemoryBank(BaseModule):
         return self.feats.shape[0]
 
     def reset(self, num_samples: int, seed: Optional[int] = None) -> None:
-        """Re-initialise to ``num_samples`` random unit rows, no groups,
-        none updated.
+        """Re-initialise to ``num_samples`` random unit rows, no groups.
 
         The contents are set in place (``.data``), so model wrappers that
         hold references to the buffers see the new ones. In distributed runs
@@ -91,8 +81,6 @@ class InstanceMemoryBank(BaseModule):
         self.feats.data = random_unit_rows(num_samples, self.feat_dim,
                                            seed).to(device)
         self.group_ids.data = torch.arange(num_samples, device=device)
-        self.updated.data = torch.zeros(
-            num_samples, dtype=torch.bool, device=device)
         self._pending = None
         self.groups_changed()
         if get_dist_info()[1] > 1:
@@ -100,8 +88,8 @@ class InstanceMemoryBank(BaseModule):
 
     @torch.no_grad()
     def update(self, idx: Tensor, view_feats: Tensor) -> None:
-        """Momentum-update the rows of ``idx`` with the mean of the views
-        (or fill rows never updated, with ``fill_on_first_update``).
+        """Momentum-update the rows of ``idx`` with the mean of the
+        views.
 
         In distributed runs, indices and features of every rank are gathered
         now, so all ranks apply the same update. The rows are written at the
@@ -129,11 +117,9 @@ class InstanceMemoryBank(BaseModule):
             return
         idx, view_feats = self._pending
         self._pending = None
-        first = ~self.updated[idx] if self.fill_on_first_update else None
         new_rows = momentum_update(self.feats[idx], view_feats,
-                                   self.momentum, fill=first)
+                                   self.momentum)
         self.feats[idx] = new_rows.to(self.feats.dtype)
-        self.updated[idx] = True
 
     def rows(self, idx: Optional[Tensor] = None) -> Tensor:
         """The ``(N, d)`` bank, or the ``(C, d)`` rows ``idx`` (a copy),
@@ -242,16 +228,13 @@ class InstanceMemoryBank(BaseModule):
                     'length): it was trained on another dataset.')
             self.feats.data = self.feats.new_empty(state_dict[key].shape)
             self.group_ids.data = self.group_ids.new_empty((rows, ))
-            self.updated.data = self.updated.new_empty((rows, ))
-        if key in state_dict and prefix + 'updated' not in state_dict:
-            # checkpoints from before the flag existed: rows count as updated
-            state_dict[prefix + 'updated'] = torch.ones(
-                state_dict[key].shape[0], dtype=torch.bool)
+        # checkpoints of the removed fill_on_first_update option carry
+        # per-row update flags: nothing reads them any more
+        state_dict.pop(prefix + 'updated', None)
         self._pending = None
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self.groups_changed()
 
     def extra_repr(self) -> str:
         return (f'num_samples={self.num_samples}, feat_dim={self.feat_dim}, '
-                f'momentum={self.momentum}, '
-                f'fill_on_first_update={self.fill_on_first_update}')
+                f'momentum={self.momentum}')

@@ -19,28 +19,20 @@ def random_unit_rows(num_rows: int,
 
 def momentum_update(rows: Tensor,
                     view_feats: Tensor,
-                    momentum: float,
-                    fill: Optional[Tensor] = None) -> Tensor:
+                    momentum: float) -> Tensor:
     """``normalise(momentum * rows + (1 - momentum) * mean_k view_feats)``.
 
     Args:
         rows (Tensor): ``(B, d)`` current bank rows.
         view_feats (Tensor): ``(K, B, d)`` or ``(B, d)`` new features.
         momentum (float): Weight of the old row, in ``[0, 1)``.
-        fill (Tensor, optional): ``(B,)`` bool, rows that take
-            ``normalise(mean_k view_feats)`` as they are (a row's first
-            update). Defaults to None.
 
     Returns:
         Tensor: ``(B, d)`` new, L2-normalised rows.
     """
     if view_feats.dim() == 3:
         view_feats = view_feats.mean(dim=0)
-    new_rows = F.normalize(
-        momentum * rows + (1 - momentum) * view_feats, dim=1)
-    if fill is not None:
-        new_rows[fill] = F.normalize(view_feats[fill], dim=1)
-    return new_rows
+    return F.normalize(momentum * rows + (1 - momentum) * view_feats, dim=1)
 
 
 def group_mean_rows(feats: Tensor, group_ids: Tensor) -> Tensor:

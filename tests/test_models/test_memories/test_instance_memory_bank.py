@@ -60,39 +60,20 @@ def test_gradient_uses_the_rows_read_before_the_update():
     assert bank.rows()[0].tolist() == [0.0, -1.0]
 
 
-def test_bank_fills_rows_on_their_first_update_then_mixes():
-    bank = InstanceMemoryBank(num_samples=3, feat_dim=2, momentum=0.5,
-                              fill_on_first_update=True)
-    assert bank.updated.tolist() == [False, False, False]
-    bank.feats.copy_(torch.tensor([[1.0, 0], [1.0, 0], [1.0, 0]]))
-    # first update of row 1: the views' mean (0, 2) normalised, no mixing
-    bank.update(torch.tensor([1]), torch.tensor([[[0.0, 1.0]],
-                                                 [[0.0, 3.0]]]))
-    assert torch.allclose(bank.rows()[1], torch.tensor([0.0, 1.0]))
-    assert bank.updated.tolist() == [False, True, False]
-    # second update of row 1 and first of row 0 in one batch
-    bank.update(torch.tensor([1, 0]), torch.tensor([[1.0, 0.0],
-                                                    [0.0, -1.0]]))
-    rows = bank.rows()
-    assert torch.allclose(rows[1], F.normalize(torch.tensor([0.5, 0.5]),
-                                               dim=0))
-    assert torch.allclose(rows[0], torch.tensor([0.0, -1.0]))
-    assert torch.equal(rows[2], torch.tensor([1.0, 0.0]))
-    # the flags are state: saved, restored, and cleared by reset
-    restored = InstanceMemoryBank(None, feat_dim=2,
-                                  fill_on_first_update=True)
-    restored.load_state_dict(bank.state_dict())
-    assert restored.updated.tolist() == [True, True, False]
-    restored.reset(3)
-    assert not restored.updated.any()
-
-
-def test_bank_loads_checkpoints_without_update_flags_as_updated():
-    old = InstanceMemoryBank(4, feat_dim=2).state_dict()
-    del old['updated']
-    bank = InstanceMemoryBank(None, feat_dim=2, fill_on_first_update=True)
-    bank.load_state_dict(old)
-    assert bank.updated.tolist() == [True] * 4
+def test_bank_loads_checkpoints_with_the_removed_update_flags():
+    """Checkpoints written while ``fill_on_first_update`` existed carry an
+    ``updated`` buffer: it is dropped, the rows and groups load as saved."""
+    saved = InstanceMemoryBank(4, feat_dim=2)
+    saved.group_ids.copy_(torch.tensor([0, 0, 2, 3]))
+    old = dict(saved.state_dict(),
+               updated=torch.tensor([True, False, True, True]))
+    bank = InstanceMemoryBank(None, feat_dim=2)
+    bank.load_state_dict(old)  # strict: no unexpected key
+    assert torch.equal(bank.rows(), saved.rows())
+    assert bank.group_ids.tolist() == [0, 0, 2, 3]
+    assert 'updated' not in bank.state_dict()
+    with pytest.raises(TypeError, match='fill_on_first_update'):
+        InstanceMemoryBank(4, fill_on_first_update=True)
 
 
 def test_bank_rejects_bad_arguments_and_adopts_checkpoint_length():

@@ -19,17 +19,6 @@ def test_momentum_update_follows_formula_with_view_average():
     assert torch.allclose(out.norm(dim=1), torch.ones(2))
 
 
-def test_momentum_update_fills_first_updates_as_they_are():
-    rows = F.normalize(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), dim=1)
-    views = torch.tensor([[3.0, 4.0], [3.0, 4.0]])
-    out = momentum_update(rows, views, momentum=0.5,
-                          fill=torch.tensor([True, False]))
-    # row 0 takes the view as it is; row 1: 0.5 * (0, 1) + 0.5 * (3, 4)
-    assert torch.allclose(out[0], torch.tensor([0.6, 0.8]))
-    assert torch.allclose(out[1], F.normalize(torch.tensor([1.5, 2.5]),
-                                              dim=0))
-
-
 def test_random_unit_rows_are_unit_and_seeded():
     rows = random_unit_rows(5, 3, seed=1)
     assert rows.shape == (5, 3)
