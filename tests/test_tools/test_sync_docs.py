@@ -14,6 +14,13 @@ def test_first_table_stops_at_the_first_gap():
     assert sync_docs.first_table(md) == '| a |\n|---|\n| 1 |'
 
 
+def test_whole_report_from_its_first_table():
+    md = '# title\n\nintro\n\n| a |\n|---|\n\n**b**:\n\n| b |\n|---|\n'
+    assert sync_docs.from_first_table(md) == (
+        '| a |\n|---|\n\n**b**:\n\n| b |\n|---|')
+    assert sync_docs.from_first_table('no table') == ''
+
+
 def test_sync_replaces_only_the_marked_block():
     doc = ('head\n<!-- tuning -->\n| old |\n<!-- /tuning -->\ntail\n'
            '<!-- search -->\n| keep |\n<!-- /search -->\n')

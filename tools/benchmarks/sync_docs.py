@@ -15,8 +15,12 @@ import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOC = osp.join(REPO, 'docs', 'results.md')
-#: marker name -> campaign records directory
-BLOCKS = {'search': 'protocol_search', 'tuning': 'tuning'}
+#: marker name -> (campaign records directory, whole report or first table)
+BLOCKS = {
+    'search': ('protocol_search', False),
+    'tuning': ('tuning', False),
+    'suite': ('cifar_suite', True),  # run table, margins, stand-in table
+}
 
 
 def first_table(markdown: str) -> str:
@@ -29,6 +33,15 @@ def first_table(markdown: str) -> str:
         elif started:
             break
     return '\n'.join(lines)
+
+
+def from_first_table(markdown: str) -> str:
+    """Everything from the first line starting with ``|`` to the end
+    (several tables and the text between them)."""
+    lines = markdown.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith('|')),
+                 len(lines))
+    return '\n'.join(lines[start:]).rstrip('\n')
 
 
 def sync(doc: str, tables: dict) -> str:
@@ -51,10 +64,12 @@ def main(argv=None) -> int:
                         help='exit 1 if docs/results.md is out of date')
     args = parser.parse_args(argv)
     tables = {}
-    for name, campaign in BLOCKS.items():
+    for name, (campaign, whole) in BLOCKS.items():
         with open(osp.join(REPO, 'docs', 'records', campaign,
                            'README.md')) as f:
-            tables[name] = first_table(f.read())
+            markdown = f.read()
+        tables[name] = (from_first_table(markdown) if whole else
+                        first_table(markdown))
     with open(DOC) as f:
         doc = f.read()
     new = sync(doc, tables)
