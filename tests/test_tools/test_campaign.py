@@ -1,5 +1,6 @@
 """tools/benchmarks/campaign.py: skip finished runs, resume interrupted
 ones, record what a table needs; training itself is faked here."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,15 +14,28 @@ sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
 import campaign  # noqa: E402
 
 
+def _tool_parser(path):
+    """The ``parse_args`` of a tool script, to check the commands the
+    campaign builds against the real command line."""
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(path))[0], osp.join(REPO, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parse_args
+
+
 @pytest.fixture
 def fake_train(monkeypatch):
     """Replace the subprocesses: 'training' writes a checkpoint pointer and
-    mmengine-style scalars (2 epochs, kNN after each)."""
+    mmengine-style scalars (2 epochs, kNN after each); a test read's
+    command is parsed by the real tool's parser (a bad one raises
+    SystemExit)."""
     calls = []
 
     def fake_run(cmd, log_path, env):
         calls.append(list(cmd))
         if cmd[0] in ('tools/knn.py', 'tools/retrieval.py'):  # a test read
+            _tool_parser(cmd[0])(cmd[1:])
             out = cmd[cmd.index('--out') + 1]
             result = dict(accuracy=dict(
                 backbone={'200': dict(top1=47.0, top5=90.0)})) \
@@ -141,6 +155,12 @@ def test_final_read_on_the_test_set_knn_or_retrieval(tmp_path, fake_train):
                            osp.join(work, 'k', 'epoch_2.pth')]
     assert knn_cmd[-2:] == ['--cfg-options', 'a.b=1']
     assert rec['test_top1'] == dict(backbone=47.0)
+    # a run without options passes no empty --cfg-options (knn.py's parser
+    # refuses one)
+    campaign.train_and_record(campaign.Run('plain', 'configs/x.py',
+                                           test=True), work, records)
+    assert '--cfg-options' not in fake_train[3]
+    del fake_train[2:]
     ret_run = campaign.Run('r', 'configs/y.py', test=True,
                            retrieval_config='configs/r.py')
     rec = campaign.train_and_record(ret_run, work, records)

@@ -234,8 +234,9 @@ def final_read(run: Run, work: str, log: str, threads_env: dict) -> dict:
     else:
         out = osp.join(work, 'knn_test.json')
         cmd = ['tools/knn.py', run.config, last_checkpoint(work), '--k',
-               '200', '--temperature', '0.1', '--no-progress', '--out', out,
-               '--cfg-options', *run.options]
+               '200', '--temperature', '0.1', '--no-progress', '--out', out]
+        if run.options:  # knn.py refuses an empty --cfg-options
+            cmd += ['--cfg-options', *run.options]
     if not osp.exists(out):
         _run(cmd, log, threads_env)
     with open(out) as f:
