@@ -35,3 +35,35 @@ def test_missing_marker_is_an_error():
     with pytest.raises(ValueError, match='no <!-- tuning -->'):
         sync_docs.sync('no markers here', {'tuning': '| x |'})
 
+
+
+def test_headline_keeps_floors_headline_rows_and_margins():
+    md = ('# suite\n\n| method | val |\n|---|---|\n'
+          '| floor: raw pixels | 38.0 |\n'
+          "| mmselfsup's NPID | 44.0 |\n| + 4 views | 46.0 |\n"
+          '| full method | 49.0 |\n\n**Margins**:\n\n'
+          '| full method minus | backbone |\n|---|---|\n| NPID | +5.0 |\n'
+          '\n**Stand-in**\n\n| method | r@1 |\n|---|---|\n| x | 1 |\n')
+    assert sync_docs.headline(md).splitlines() == [
+        '| method | val |', '|---|---|', '| floor: raw pixels | 38.0 |',
+        "| mmselfsup's NPID | 44.0 |", '| full method | 49.0 |', '',
+        '| full method minus | backbone |', '|---|---|', '| NPID | +5.0 |']
+
+
+def test_links_rebased_from_the_report_to_the_document():
+    md = ('[config](../../../configs/a.py) [web](https://x.org/a) '
+          '[anchor](#results) [png](knn_curves.png)')
+    out = sync_docs.rebase_links(md, '/repo/docs/records/cifar_suite',
+                                 '/repo')
+    assert out == ('[config](configs/a.py) [web](https://x.org/a) '
+                   '[anchor](#results) '
+                   '[png](docs/records/cifar_suite/knn_curves.png)')
+    assert sync_docs.rebase_links(md, '/repo/docs/records/cifar_suite',
+                                  '/repo/docs').startswith(
+                                      '[config](../configs/a.py)')
+
+
+def test_headline_labels_are_the_suite_labels():
+    import cifar_suite
+    labels = {label for *_, label in cifar_suite.RUNS.values()}
+    assert set(sync_docs.HEADLINE) <= labels

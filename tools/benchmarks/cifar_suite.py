@@ -44,6 +44,7 @@ from campaign import (REPO, Run, _run, commit, floors_record,  # noqa: E402
 RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')  # see campaign.py
 COMMAND = 'python tools/benchmarks/cifar_suite.py'
+FROM_RECORDS = '../../../'  # links in the report: from RECORDS to the repo
 
 # the CPU protocol (docs/results.md, "Protocol search")
 NUM_TRAIN = 10000
@@ -230,8 +231,8 @@ def report(recs=None, out_dir=RECORDS) -> str:
         lines.append(
             f'| {label} | - | - | {fmt([v])} | {fmt([emb.get("val")])} | '
             f'{fmt([t])} | {fmt([emb.get("test")])} | - | - | - | '
-            '`python tools/benchmarks/knn_floors.py CONFIG --queries '
-            'val|test` |')
+            f'`python tools/benchmarks/knn_floors.py {RUNS["npid"][0]} '
+            '--queries val` (or `test`) |')
     for name, (config, epochs, views, _, label) in RUNS.items():
         rs = [r for r in recs if r.get('run') == name]
         if not rs:
@@ -246,7 +247,7 @@ def report(recs=None, out_dir=RECORDS) -> str:
             f"{fmt([test_top1(r, 'neck') for r in rs])} | "
             f"{fmt([r.get('linear_top1') for r in rs])} | "
             f"{fmt([statistics.mean(per_epoch)] if per_epoch else [])} | "
-            f'[config]({config}) | `{COMMAND} --only {name}` |')
+            f'[config]({FROM_RECORDS}{config}) | `{COMMAND} --only {name}` |')
     table = ('\n'.join(lines) + '\n\n**Margins** (mean over seeds; '
              '"seeds apart": every seed of the full method above every '
              'seed of NPID):\n\n' + headline(recs) + '\n\n' +
@@ -301,10 +302,12 @@ def unseen_table(recs, floors=None) -> str:
         rs = [r for r in recs if r.get('run') == name]
         if not rs:
             continue
-        lines.append(f'| {label} ([config]({config})) | ' + ' | '.join(
-            fmt([(r.get('test_retrieval') or {}).get(p, {}).get(c)
-                 for r in rs]) for p in ('backbone', 'neck')
-            for c in cols) + f' | `{COMMAND} --only {name} --test` |')
+        cells = [fmt([(r.get('test_retrieval') or {}).get(p, {}).get(c)
+                      for r in rs])
+                 for p in ('backbone', 'neck') for c in cols]
+        lines.append(f'| {label} ([config]({FROM_RECORDS}{config})) | ' +
+                     ' | '.join(cells) +
+                     f' | `{COMMAND} --only {name} --test` |')
     return '\n'.join(lines)
 
 

@@ -1,9 +1,12 @@
-"""Copy the campaigns' tables into docs/results.md.
+"""Copy the campaigns' tables into docs/results.md and the README.
 
-Each campaign writes its table to ``docs/records/<campaign>/README.md``
-(``--report-only`` rewrites it from the records); docs/results.md holds a
-copy between ``<!-- NAME -->`` and ``<!-- /NAME -->`` markers, which this
-script replaces with the first markdown table of the campaign's README.
+Each campaign writes its report to ``docs/records/<campaign>/README.md``
+(``--report-only`` rewrites it from the records); docs/results.md and the
+README hold copies between ``<!-- NAME -->`` and ``<!-- /NAME -->``
+markers, which this script replaces with the report's first table, the
+whole report from its first table on, or (README) the headline rows of the
+CPU suite and its margins. Relative links are rebased from the report's
+directory to the document's.
 
 Usage:
     python tools/benchmarks/sync_docs.py [--check]
@@ -15,12 +18,10 @@ import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOC = osp.join(REPO, 'docs', 'results.md')
-#: marker name -> (campaign records directory, whole report or first table)
-BLOCKS = {
-    'search': ('protocol_search', False),
-    'tuning': ('tuning', False),
-    'suite': ('cifar_suite', True),  # run table, margins, stand-in table
-}
+README = osp.join(REPO, 'README.md')
+#: first-cell labels of the CPU suite's rows that the README shows
+HEADLINE = ("mmselfsup's NPID", "mmselfsup's NPID, 4x epochs (equal compute)",
+            'full method')
 
 
 def first_table(markdown: str) -> str:
@@ -44,6 +45,38 @@ def from_first_table(markdown: str) -> str:
     return '\n'.join(lines[start:]).rstrip('\n')
 
 
+def headline(markdown: str) -> str:
+    """The suite report's floor rows and :data:`HEADLINE` rows of its first
+    table, then its second table (the margins)."""
+    lines = markdown.splitlines()
+    tables, current = [], None
+    for line in lines + ['']:
+        if line.startswith('|'):
+            current = (current or []) + [line]
+        elif current:
+            tables.append(current)
+            current = None
+    rows = [row for row in tables[0][2:]
+            if row.split('|')[1].strip().startswith('floor:')
+            or row.split('|')[1].strip() in HEADLINE]
+    out = tables[0][:2] + rows
+    if len(tables) > 1:
+        out += [''] + tables[1]
+    return '\n'.join(out)
+
+
+def rebase_links(markdown: str, src_dir: str, dst_dir: str) -> str:
+    """Relative markdown links ``](path)`` written from ``src_dir``
+    rewritten to point to the same files from ``dst_dir``."""
+    def rebase(m):
+        target = m.group(1)
+        if re.match(r'[a-z]+:|#|/', target):
+            return m.group(0)
+        return '](' + osp.relpath(osp.normpath(osp.join(src_dir, target)),
+                                  dst_dir) + ')'
+    return re.sub(r'\]\(([^)\s]+)\)', rebase, markdown)
+
+
 def sync(doc: str, tables: dict) -> str:
     """``doc`` with each ``<!-- name -->`` block replaced by
     ``tables[name]``; a missing marker is an error."""
@@ -51,34 +84,50 @@ def sync(doc: str, tables: dict) -> str:
         pattern = re.compile(rf'(<!-- {name} -->\n).*?(<!-- /{name} -->)',
                              re.S)
         if not pattern.search(doc):
-            raise ValueError(f'docs/results.md has no <!-- {name} --> '
+            raise ValueError(f'the document has no <!-- {name} --> '
                              f'... <!-- /{name} --> block')
         doc = pattern.sub(lambda m: m.group(1) + table + '\n' + m.group(2),
                           doc)
     return doc
 
 
+def targets():
+    """document -> {marker: (campaign records directory, extractor)}"""
+    return {
+        DOC: {
+            'search': ('protocol_search', first_table),
+            'tuning': ('tuning', first_table),
+            # run table, margins, stand-in table
+            'suite': ('cifar_suite', from_first_table),
+        },
+        README: {'headline': ('cifar_suite', headline)},
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--check', action='store_true',
-                        help='exit 1 if docs/results.md is out of date')
+                        help='exit 1 if a document is out of date')
     args = parser.parse_args(argv)
-    tables = {}
-    for name, (campaign, whole) in BLOCKS.items():
-        with open(osp.join(REPO, 'docs', 'records', campaign,
-                           'README.md')) as f:
-            markdown = f.read()
-        tables[name] = (from_first_table(markdown) if whole else
-                        first_table(markdown))
-    with open(DOC) as f:
-        doc = f.read()
-    new = sync(doc, tables)
+    stale = []
+    for path, blocks in targets().items():
+        tables = {}
+        for name, (campaign, extract) in blocks.items():
+            records = osp.join(REPO, 'docs', 'records', campaign)
+            with open(osp.join(records, 'README.md')) as f:
+                tables[name] = rebase_links(extract(f.read()), records,
+                                            osp.dirname(path))
+        with open(path) as f:
+            doc = f.read()
+        new = sync(doc, tables)
+        if new != doc:
+            stale.append(osp.relpath(path, REPO))
+            if not args.check:
+                with open(path, 'w') as f:
+                    f.write(new)
     if args.check:
-        print('up to date' if new == doc else 'out of date')
-        return int(new != doc)
-    with open(DOC, 'w') as f:
-        f.write(new)
-    return 0
+        print('out of date: ' + ', '.join(stale) if stale else 'up to date')
+    return int(bool(stale)) if args.check else 0
 
 
 if __name__ == '__main__':
