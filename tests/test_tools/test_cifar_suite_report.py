@@ -112,3 +112,9 @@ def test_margins_at_equal_epochs_and_compute():
     assert cells[2][:3] == ['NPID, equal compute', 'val',
                             '+2.00 (n=2 vs 1; seeds apart)']
     assert cells[3][2:] == ['-', '-']
+
+
+def test_mean_curve_over_the_epochs_every_seed_has():
+    recs = [dict(curve={'k': {'10': 30.0, '20': 40.0, '25': 41.0}}),
+            dict(curve={'k': {'10': 32.0, '20': 44.0}})]
+    assert cifar_suite.mean_curve(recs, 'k') == {10: 31.0, 20: 42.0}

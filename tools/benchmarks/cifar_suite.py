@@ -319,31 +319,63 @@ def steps_per_epoch(rec) -> int:
     return NUM_TRAIN // BATCH
 
 
+def mean_curve(recs, key):
+    """``{epoch: mean}`` over the records' curves of ``key``, at the epochs
+    every record has."""
+    curves = [r['curve'].get(key) or {} for r in recs]
+    common = set.intersection(*(set(map(int, c)) for c in curves))
+    return {e: statistics.mean(c[str(e)] for c in curves)
+            for e in sorted(common)}
+
+
 def plot(recs, val_floors, path):
+    """Validation kNN curves, one colour per method (thin: each seed, thick:
+    their mean), against epochs (top) and against images through the
+    network, in passes over the training subset: epochs x views (bottom,
+    equal compute)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    for ax, part in zip(axes, ('backbone', 'neck')):
-        for r in recs:
-            curve = r['curve'].get(f'knn/{part}_top1_k200') or {}
-            epochs = sorted(curve, key=int)
-            ax.plot([int(e) for e in epochs], [curve[e] for e in epochs],
-                    marker='o', label=r['name'])
-        for key, style in (('pixels_centred', '--'),
-                           ('pixels_standardised', ':'),
-                           (f'random_{part}', '-.')):
-            v = val_floors.get('top1', {}).get(key)
-            if v is not None:
-                ax.axhline(v, color='grey', ls=style, lw=1,
-                           label=f'floor: {key}')
-        ax.set_title(f'kNN top-1 on validation queries, {part}')
-        ax.set_xlabel('epoch')
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel('top-1 (%)')
-    axes[1].legend(fontsize=6)
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharey=True)
+    colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    for col, part in enumerate(('backbone', 'neck')):
+        key = f'knn/{part}_top1_k200'
+        for i, (name, (_, _, views, _, label)) in enumerate(RUNS.items()):
+            rs = [r for r in recs if r.get('run') == name and r['curve']]
+            if not rs:
+                continue
+            colour = colours[i % len(colours)]
+            for row, scale in enumerate((1, views)):
+                ax = axes[row, col]
+                for r in rs:
+                    curve = r['curve'].get(key) or {}
+                    epochs = sorted(curve, key=int)
+                    ax.plot([int(e) * scale for e in epochs],
+                            [curve[e] for e in epochs], color=colour,
+                            lw=0.8, alpha=0.4)
+                mean = mean_curve(rs, key)
+                ax.plot([e * scale for e in mean], list(mean.values()),
+                        color=colour, lw=2, marker='o', ms=3,
+                        label=f'{label} (n={len(rs)})')
+        for row in range(2):
+            ax = axes[row, col]
+            for fkey, style in (('pixels_centred', '--'),
+                                ('pixels_standardised', ':'),
+                                (f'random_{part}', '-.')):
+                v = val_floors.get('top1', {}).get(fkey)
+                if v is not None:
+                    ax.axhline(v, color='grey', ls=style, lw=1,
+                               label=f'floor: {fkey}')
+            ax.grid(alpha=0.3)
+        name = 'embedding' if part == 'neck' else part
+        axes[0, col].set_title(f'kNN top-1 on validation queries, {name}')
+        axes[0, col].set_xlabel('epoch (equal epochs)')
+        axes[1, col].set_xlabel('epochs x views (equal compute)')
+    for row in range(2):
+        axes[row, 0].set_ylabel('top-1 (%)')
+    axes[0, 1].legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
 
 
 def main(argv=None) -> int:
