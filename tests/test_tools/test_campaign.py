@@ -47,19 +47,21 @@ def fake_train(monkeypatch):
         work = cmd[cmd.index('--work-dir') + 1]
         if 'fail' in work:
             raise RuntimeError('training failed')
+        # resumed from another run's checkpoint: epochs 3-4
+        e = 2 if cmd[-1].endswith('.pth') else 0
         vis = osp.join(work, '20260101_000000', 'vis_data')
         os.makedirs(vis, exist_ok=True)
         with open(osp.join(vis, 'scalars.json'), 'w') as f:
             for rec in [
-                    dict(loss=3.0, time=0.5, epoch=1, iter=10, step=10),
-                    {'knn/backbone_top1_k200': 40.0, 'step': 1},
-                    dict(loss=2.0, time=0.7, epoch=2, iter=20, step=20),
-                    {'knn/backbone_top1_k200': 45.5, 'step': 2},
-                    {'retrieval/neck/nmi': 12.5, 'step': 2},
+                    dict(loss=3.0, time=0.5, epoch=e + 1, iter=10, step=10),
+                    {'knn/backbone_top1_k200': 40.0 + e, 'step': e + 1},
+                    dict(loss=2.0, time=0.7, epoch=e + 2, iter=20, step=20),
+                    {'knn/backbone_top1_k200': 45.5 + e, 'step': e + 2},
+                    {'retrieval/neck/nmi': 12.5, 'step': e + 2},
             ]:
                 f.write(json.dumps(rec) + '\n')
         with open(osp.join(work, 'last_checkpoint'), 'w') as f:
-            f.write(osp.join(work, 'epoch_2.pth'))
+            f.write(osp.join(work, f'epoch_{e + 2}.pth'))
 
     monkeypatch.setattr(campaign, '_run', fake_run)
     return calls
@@ -181,3 +183,48 @@ def test_final_read_on_the_test_set_knn_or_retrieval(tmp_path, fake_train):
                   f)
     campaign.train_and_record(ret_run, work, records)
     assert [c[0] for c in fake_train[4:]] == ['tools/retrieval.py']
+
+
+def test_branched_runs_share_the_first_epochs(tmp_path, fake_train):
+    work, records = str(tmp_path / 'work'), str(tmp_path / 'records')
+    first = campaign.Run('first2e', 'configs/x.py',
+                         ['train_cfg.max_epochs=2'])
+    a, b = (campaign.Run(n, 'configs/y.py', [f'opt={n}'], branch_from=first)
+            for n in ('a', 'b'))
+    rec = campaign.train_and_record(a, work, records)
+    shared = osp.join(work, 'first2e', 'epoch_2.pth')
+    assert [c[c.index('--work-dir') + 1] for c in fake_train] == [
+        osp.join(work, 'first2e'),
+        osp.join(work, 'a')]
+    assert fake_train[1][-2:] == ['--resume', shared]
+    # the shared epochs' monitor points, then the run's own
+    assert rec['curve']['knn/backbone_top1_k200'] == {1: 40.0, 2: 45.5,
+                                                      3: 42.0, 4: 47.5}
+    assert rec['last_epoch'] == 4
+    assert rec['branched_from']['name'] == 'first2e'
+    assert rec['branched_from']['checkpoint'] == 'epoch_2.pth'
+    # the second branch trains only its own epochs; its minutes count the
+    # shared ones
+    with open(osp.join(work, 'first2e', 'trained.json'), 'w') as f:
+        json.dump(dict(seconds=600.0, resumed=False), f)
+    rec = campaign.train_and_record(b, work, records)
+    assert len(fake_train) == 3 and fake_train[2][-1] == shared
+    assert rec['train_minutes'] == pytest.approx(10.0, abs=0.01)
+    # an interrupted branch resumes from its own checkpoint
+    os.remove(osp.join(records, 'b.json'))
+    os.remove(osp.join(work, 'b', 'trained.json'))
+    campaign.train_and_record(b, work, records)
+    assert fake_train[3][-1] == '--resume'
+
+
+def test_parallel_branches_train_the_shared_epochs_once(tmp_path,
+                                                         fake_train):
+    first = campaign.Run('first', 'configs/x.py')
+    runs = [campaign.Run(n, 'configs/y.py', branch_from=first)
+            for n in ('a', 'b', 'c')]
+    recs = campaign.run_campaign(runs, str(tmp_path / 'w'),
+                                 str(tmp_path / 'r'), parallel=3)
+    assert all(r['branched_from']['name'] == 'first' for r in recs)
+    trained = [c[c.index('--work-dir') + 1] for c in fake_train]
+    assert sorted(osp.basename(w) for w in trained) == ['a', 'b', 'c',
+                                                        'first']

@@ -95,7 +95,10 @@ def test_report_against_npid_of_the_same_length(tmp_path, monkeypatch):
             random_backbone=28.0)))
     recs = [_rec('npid', 30, 37.0, base='npid'), _rec('full', 30, 38.0),
             _rec('npid', 75, 44.0, base='npid'),
-            _rec('k4', 75, 43.25, options=['a.b=4', 'train_cfg.x=1'])]
+            _rec('k4', 75, 43.25, options=['a.b=4', 'train_cfg.x=1']),
+            dict(_rec('merge-avg', 75, 44.5),
+                 branched_from=dict(name='full-first35e',
+                                    checkpoint='epoch_35.pth'))]
     tuning.report(recs, str(tmp_path))
     rows = [r for r in (tmp_path / 'README.md').read_text().splitlines()
             if r.startswith('| ')]
@@ -106,4 +109,34 @@ def test_report_against_npid_of_the_same_length(tmp_path, monkeypatch):
     k4 = cells['k475']
     assert k4[3] == '`a.b=4`'  # schedule options are not repeated
     assert k4[6:8] == ['-0.75', '+4.75']
+    assert k4[-1] == ''  # trained from scratch: no branch note
+    assert cells['merge-avg75'][-1] == (
+        '; epochs 1-35 shared with `full-first35e`')
     assert (tmp_path / 'curves.png').exists()
+
+
+def test_merge_variants_branch_off_the_full_method_before_merging():
+    """The shared first 35 epochs are the full method's: its config without
+    the merge hook (which acts from epoch 38), the cosine schedule still
+    over 75 epochs, and every branching variant merges after epoch 35."""
+    first = resolved(tuning.BEFORE_MERGING)
+    full = Config.fromfile(osp.join(REPO, tuning.FULL))
+    assert first.train_cfg.max_epochs == 35
+    assert first.param_scheduler == full.param_scheduler
+    assert first.param_scheduler[0]['T_max'] == 75
+    assert first.custom_hooks == [h for h in full.custom_hooks
+                                  if h['type'] != 'HardNegativeMergeHook']
+    for key in ('model', 'train_dataloader', 'optim_wrapper', 'randomness'):
+        assert first[key] == full[key], key
+    branched = [v for v in tuning.VARIANTS if v.branch_from is not None]
+    assert {v.name for v in branched} == {
+        'merge-ratio0.03-75e', 'merge-late-75e', 'merge-nonmutual-75e',
+        'merge-avg-75e'}
+    for run in branched:
+        cfg = resolved(run)
+        assert run.config == tuning.FULL and cfg.train_cfg.max_epochs == 75
+        assert merge_hook(cfg)['start_epoch'] > 35
+    with pytest.raises(ValueError, match='branch'):
+        tuning.variant('x', 'vanilla', branch=True)
+    with pytest.raises(ValueError, match='branch'):
+        tuning.variant('x', merge_start=0.4, branch=True)

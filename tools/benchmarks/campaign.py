@@ -11,6 +11,11 @@ side by side give nearly twice the throughput of one two-thread run), and:
 - resumes a run whose work directory holds a checkpoint
   (``tools/train.py --resume``): an interrupted run loses at most the
   epochs since its last checkpoint;
+- branches runs that share their first epochs (``Run.branch_from``: e.g.
+  variants of an option that acts only from epoch 38 on) off one shorter
+  run's last checkpoint, trained once, so the shared epochs are trained
+  once (training resumes exactly: ``RNGStateHook`` keeps the random state
+  in checkpoints);
 - after training, reads the run's kNN-monitor curve (validation queries,
   every ``val_interval`` epochs) and step times from mmengine's
   ``scalars.json``, optionally evaluates the final checkpoint on the test
@@ -21,6 +26,7 @@ Records hold everything a table needs: config, options, seed, kNN per
 epoch, final validation (and test) top-1, training minutes, mean step
 time, and the command that reproduces the run.
 """
+import fcntl
 import json
 import os
 import os.path as osp
@@ -54,6 +60,11 @@ class Run:
         retrieval_config (str, optional): The test read is
             ``tools/retrieval.py`` of this config (Recall@K, NMI: the
             record's ``test_retrieval``) instead of ``tools/knn.py``.
+        branch_from (Run, optional): A shorter run whose first epochs are
+            this run's (same config up to options that act later, e.g.
+            ``train_cfg.max_epochs``): it is trained once (no record) and
+            this run resumes from its last checkpoint; its kNN monitor
+            points and minutes count as this run's.
     """
     name: str
     config: str
@@ -62,6 +73,7 @@ class Run:
     test: bool = False
     meta: dict = field(default_factory=dict)
     retrieval_config: Optional[str] = None
+    branch_from: Optional['Run'] = None
 
     def train_args(self, work_dir: str) -> List[str]:
         return [
@@ -89,12 +101,15 @@ def scalar_records(work_dir: str) -> List[dict]:
     return records
 
 
-def read_scalars(work_dir: str) -> dict:
+def read_scalars(work_dir: str, *earlier: str) -> dict:
     """kNN-monitor curves ``{key: {epoch: top-1}}``, mean logged step time
-    and the last epoch trained, from ``scalars.json``."""
+    and the last epoch trained, from ``scalars.json`` of ``work_dir``
+    preceded by those of the ``earlier`` work directories (a branched
+    run's shared epochs)."""
     curve: Dict[str, Dict[int, float]] = {}
     times, last_epoch = [], 0
-    for rec in scalar_records(work_dir):
+    records = [rec for d in (*earlier, work_dir) for rec in scalar_records(d)]
+    for rec in records:
         if 'loss' in rec and 'time' in rec:
             times.append(rec['time'])
             last_epoch = max(last_epoch, int(rec.get('epoch', 0)))
@@ -104,7 +119,9 @@ def read_scalars(work_dir: str) -> dict:
                 curve.setdefault(key, {})[int(rec['step'])] = value
     return dict(curve=curve,
                 mean_step_seconds=statistics.mean(times) if times else None,
-                last_epoch=last_epoch, merge_purity=merge_purity(work_dir))
+                last_epoch=last_epoch,
+                merge_purity={k: v for d in (*earlier, work_dir)
+                              for k, v in merge_purity(d).items()})
 
 
 def merge_purity(work_dir: str) -> Dict[int, float]:
@@ -247,6 +264,41 @@ def final_read(run: Run, work: str, log: str, threads_env: dict) -> dict:
             for part, acc in result['accuracy'].items()}
 
 
+def _train(run: Run, work: str, threads_env: dict,
+           branch_point=None) -> dict:
+    """Train ``run`` in ``work`` unless its ``trained.json`` says it
+    finished: resume from the work directory's checkpoint, or else from
+    ``branch_point()`` (a checkpoint path) if given. Returns
+    ``trained.json`` (``seconds`` of training, ``resumed``)."""
+    trained = osp.join(work, 'trained.json')
+    if not osp.exists(trained):
+        args = run.train_args(work)
+        resumed = has_checkpoint(work)
+        if resumed:
+            args.append('--resume')
+        elif branch_point is not None:
+            args += ['--resume', branch_point()]
+        start = time.time()
+        _run(args, osp.join(work, 'campaign.out'), threads_env)
+        with open(trained, 'w') as f:
+            json.dump(dict(seconds=time.time() - start, resumed=resumed), f)
+    with open(trained) as f:
+        return json.load(f)
+
+
+def train_branch_point(run: Run, work_root: str,
+                       threads_env: dict = ONE_THREAD) -> str:
+    """Train (or resume, or find finished) the shared first epochs of
+    branched runs once, also when two campaigns want them at the same time
+    (a file lock), and return its last checkpoint."""
+    work = osp.join(work_root, run.name)
+    os.makedirs(work, exist_ok=True)
+    with open(osp.join(work, 'branch.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        _train(run, work, threads_env)
+    return last_checkpoint(work)
+
+
 def train_and_record(run: Run, work_root: str, records_dir: str,
                      threads_env: dict = ONE_THREAD,
                      do_commit: bool = False) -> dict:
@@ -260,22 +312,26 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
     work = osp.join(work_root, run.name)
     os.makedirs(work, exist_ok=True)
     log = osp.join(work, 'campaign.out')
-    trained = osp.join(work, 'trained.json')
-    if not osp.exists(trained):
-        args = run.train_args(work)
-        resumed = has_checkpoint(work)
-        if resumed:
-            args.append('--resume')
-        start = time.time()
-        _run(args, log, threads_env)
-        with open(trained, 'w') as f:
-            json.dump(dict(seconds=time.time() - start, resumed=resumed), f)
-    with open(trained) as f:
-        train_info = json.load(f)
+    branch = run.branch_from
+    train_info = _train(
+        run, work, threads_env, None if branch is None else
+        lambda: train_branch_point(branch, work_root, threads_env))
     record = dict(name=run.name, config=run.config, options=run.options,
                   seed=run.seed, command=run.command(), **run.meta)
-    record.update(read_scalars(work))
-    record['train_minutes'] = train_info['seconds'] / 60
+    minutes = train_info['seconds'] / 60
+    if branch is None:
+        record.update(read_scalars(work))
+    else:
+        branch_work = osp.join(work_root, branch.name)
+        record.update(read_scalars(work, branch_work))
+        with open(osp.join(branch_work, 'trained.json')) as f:
+            branch_minutes = json.load(f)['seconds'] / 60
+        record['branched_from'] = dict(
+            name=branch.name, command=branch.command(),
+            checkpoint=osp.basename(last_checkpoint(branch_work)),
+            minutes=branch_minutes)
+        minutes += branch_minutes  # the run's whole cost
+    record['train_minutes'] = minutes
     record['resumed'] = train_info['resumed']
     if run.test:
         record[_test_key(run)] = final_read(run, work, log, threads_env)

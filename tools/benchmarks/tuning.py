@@ -52,13 +52,30 @@ SEARCH_NPID = osp.join(REPO, 'docs', 'records', 'protocol_search',
                        'npid-10k-b128-lr0.03-75e-std-w32.json')
 
 
+# The full method's first 35 epochs, shared by the variants of options
+# that act only once merging starts (epoch 38): the consistency ablation is
+# the full method without the merge hook, identical to it until the first
+# merge (same kNN monitor points to epoch 30 in the records), and its
+# cosine schedule is over 75 epochs whatever ``max_epochs``.
+BEFORE_MERGING = Run('full-first35e', CONFIGS['consistency'],
+                     ['train_cfg.max_epochs=35'], seed=0)
+
+
 def variant(name: str, base: str = 'full', epochs: int = PROTOCOL_EPOCHS,
             views: int = None, merge_start: float = 0.5, lr: float = None,
-            options=(), note: str = '') -> Run:
+            options=(), note: str = '', branch: bool = False) -> Run:
     """A tuning run: ``base`` (a key of ``CONFIGS``) trained for ``epochs``
     (cosine over ``epochs``; merging from ``merge_start`` of them) with
     ``views`` views per sample, learning rate ``lr`` and further
-    ``options``. ``note`` says what the variant tests."""
+    ``options``. ``note`` says what the variant tests. ``branch``: a merge
+    option's variant of the full method, resumed from the shared
+    ``BEFORE_MERGING`` checkpoint instead of training its first 35 epochs
+    again."""
+    if branch and not (base == 'full' and epochs == PROTOCOL_EPOCHS
+                       and views is None and lr is None
+                       and round(merge_start * epochs) > 35):
+        raise ValueError(f'{name}: only variants of the full method that '
+                         'differ from it after epoch 35 can branch')
     opts = []
     if epochs != PROTOCOL_EPOCHS:
         opts += [
@@ -78,7 +95,8 @@ def variant(name: str, base: str = 'full', epochs: int = PROTOCOL_EPOCHS,
     opts += list(options)
     return Run(f'{name}-{epochs}e', CONFIGS[base], opts, seed=0,
                meta=dict(variant=name, base=base, epochs=epochs,
-                         views=views, lr=lr, note=note))
+                         views=views, lr=lr, note=note),
+               branch_from=BEFORE_MERGING if branch else None)
 
 
 def ladder(epochs: int) -> list:
@@ -119,12 +137,14 @@ ONE_AT_A_TIME = [
     variant('merge-sim0.9', options=[MERGE + 'min_similarity=0.9'],
             note='merge only pairs of cosine >= 0.9'),
     variant('merge-ratio0.03', options=[MERGE + 'final_ratio=0.03'],
-            note='merge at most 3% of the samples'),
-    variant('merge-late', merge_start=0.75, note='merging from epoch 56'),
+            note='merge at most 3% of the samples', branch=True),
+    variant('merge-late', merge_start=0.75, note='merging from epoch 56',
+            branch=True),
     variant('merge-nonmutual', options=[MERGE + 'mutual=False'],
-            note='merge nearest neighbours that are not mutual'),
+            note='merge nearest neighbours that are not mutual',
+            branch=True),
     variant('merge-avg', options=[MERGE + 'average_rows=True'],
-            note="merged samples' bank rows averaged"),
+            note="merged samples' bank rows averaged", branch=True),
 ]
 # the vanilla bank (full softmax) ended 2 points under mmselfsup's NPID
 # (4,096 sampled negatives): is it the negatives?
@@ -181,7 +201,8 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
             f"{b:.2f} | {e:.2f} | "
             f"{f'{b - ref:+.2f}' if ref is not None else '-'} | "
             f'{b - pix:+.2f} | {last_p} | '
-            f"{f'{spe:.0f}' if spe else '-'} | {r.get('note', '')} |")
+            f"{f'{spe:.0f}' if spe else '-'} | {r.get('note', '')}"
+            f'{branch_note(r)} |')
     table = '\n'.join(lines)
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# Tuning records (validation split only)\n\nWritten by '
@@ -193,6 +214,15 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
     plot(recs, pix, osp.join(out_dir, 'curves.png'))
     print(table, flush=True)
     return table
+
+
+def branch_note(record: dict) -> str:
+    """', epochs 1-35 shared with <run>' for a branched run's record."""
+    branch = record.get('branched_from')
+    if not branch:
+        return ''
+    epoch = branch['checkpoint'].split('_')[-1].split('.')[0]
+    return f"; epochs 1-{epoch} shared with `{branch['name']}`"
 
 
 def plot(recs, pix, path):
