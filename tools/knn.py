@@ -4,7 +4,7 @@ Usage:
     python tools/knn.py CONFIG CHECKPOINT [--backbone-only]
         [--k 10 20 100 200] [--temperature 0.07] [--batch-size 256]
         [--num-workers N] [--chunk-size 1024] [--device cpu|cuda]
-        [--queries test|val] [--out results.json]
+        [--queries test|val] [--out results.json] [--no-progress]
         [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm}] [--debug]
 

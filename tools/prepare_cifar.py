@@ -2,6 +2,7 @@
 
 Usage:
     python tools/prepare_cifar.py ../shared/data/cifar10-jpg.tar.gz data/cifar10
+        [--seed 0] [--no-count-check] [--skip-existing]
 
 The source is a tarball or folder with train/<class>/*.jpg and
 test/<class>/*.jpg. The output is data/cifar10/cifar-10-batches-py/ (plus a

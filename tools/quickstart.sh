@@ -3,7 +3,7 @@
 #   1. set up .venv with the tested dependency set (tools/setup_env.sh);
 #   2. prepare CIFAR-10 offline from ../shared/data/cifar10-jpg.tar.gz
 #      (or $CIFAR10_SOURCE) into data/cifar10;
-#   3. train the mmbank method, the CPU protocol cut to 10 epochs
+#   3. train the mmbank method, the CPU protocol cut to 20 epochs
 #      (configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-20e_cifar10-10k.py),
 #      with the kNN monitor on the validation queries;
 #   4. print the weighted-kNN accuracy of the final checkpoint on the test

@@ -4,7 +4,7 @@ Usage:
     python tools/retrieval.py CONFIG CHECKPOINT [--ks K [K ...]] [--out FILE]
         [--no-nmi] [--backbone-only] [--seed SEED] [--batch-size N]
         [--num-workers N] [--work-dir DIR] [--cfg-options KEY=VALUE ...]
-        [--launcher {none,pytorch,slurm}]
+        [--launcher {none,pytorch,slurm}] [--debug]
 
 CONFIG is a retrieval config (configs/benchmarks/retrieval/): its ``model``
 is the trained algorithm's and its ``test_dataloader`` the retrieval split

@@ -25,7 +25,8 @@ train_dataloader = dict(
 # rows (written by earlier versions of the network) consistent with the
 # current features, and moved kNN top-1 more than anything else tried
 # (full method, seed 0: 23.4 at lr 0.12, 26.3 at 0.03, 31.3 at 0.01, 35.7 at
-# 0.003; tools/benchmarks/cifar_sweep.py, docs/results.md). The mmselfsup
+# 0.003; `git show 7a5f055:tools/benchmarks/cifar_sweep.py`,
+# docs/results.md). The mmselfsup
 # NPID baseline uses the same.
 optimizer = dict(lr=0.003)
 optim_wrapper = dict(optimizer=optimizer)

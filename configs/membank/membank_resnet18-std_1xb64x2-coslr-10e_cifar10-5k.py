@@ -1,7 +1,7 @@
 # CPU-sized CIFAR-10 protocol (about 10 minutes on 2 CPU cores): ResNet-18
 # with the standard stem, the first 5,000 training images, 64 samples x 2
 # views per batch, 10 epochs, cosine lr (configs/_base_/
-# cpu_protocol_cifar10-5k.py). The README's quick start runs it.
+# cpu_protocol_cifar10-5k.py).
 _base_ = [
     '../_base_/models/membank_resnet18.py',
     '../_base_/cpu_protocol_cifar10-5k.py',

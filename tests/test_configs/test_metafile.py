@@ -7,6 +7,7 @@ import re
 import statistics
 
 import yaml
+from mmengine.config import Config
 
 from conftest import REPO
 
@@ -22,6 +23,9 @@ def test_metafile_matches_the_configs():
         assert osp.exists(osp.join(REPO, model['Config'])), model['Config']
         listed.add(osp.splitext(osp.basename(model['Config']))[0])
         listed.add(model['Name'])
+        cfg = Config.fromfile(osp.join(REPO, model['Config']))
+        assert model['Metadata']['Epochs'] == cfg.train_cfg.max_epochs, \
+            model['Name']
     for path in glob.glob(osp.join(REPO, 'configs', 'membank', '*.py')):
         name = osp.splitext(osp.basename(path))[0]
         assert name in listed, f'{name} is missing from metafile.yml'

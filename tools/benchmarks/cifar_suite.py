@@ -27,7 +27,7 @@ tools/benchmarks/knn_floors.py).
 
 Usage:
     python tools/benchmarks/cifar_suite.py [--seeds 0 1 2] [--only npid ...]
-        [--test] [--parallel 2] [--commit] [--report-only]
+        [--test] [--parallel 2] [--work-dir DIR] [--commit] [--report-only]
 """
 import argparse
 import json

@@ -3,7 +3,8 @@
 Usage:
     python tools/benchmarks/compare_knn_tools.py CONFIG CHECKPOINT
         [--k 10 20 100 200] [--temperature 0.07] [--batch-size 256]
-        [--cfg-options KEY=VALUE ...] [--out compare.json]
+        [--cfg-options KEY=VALUE ...] [--test-every 1] [--skip-cli]
+        [--out compare.json]
 
 Runs, on the same data (the kNN train/test splits ``tools/knn.py`` uses:
 see docs/benchmarks.md) and the pooled backbone feature:

@@ -2,8 +2,9 @@
 
 Usage:
     python tools/benchmarks/knn_floors.py CONFIG [--queries val|test]
-        [--k 200] [--temperature 0.1] [--seed 0] [--out floors.json]
-        [--trained knn.json] [--cfg-options KEY=VALUE ...]
+        [--k 200] [--temperature 0.1] [--seed 0] [--no-network]
+        [--out floors.json] [--trained knn.json]
+        [--cfg-options KEY=VALUE ...] [--debug]
 
 Weighted kNN (NPID's protocol: k = 200, T = 0.1, cosine similarity) of the
 queries against the memory (the config's training subset, no

@@ -12,8 +12,9 @@ the argmax pass's (at most N x chunk_size x d more).
 A GPU projection divides the search's FLOPs by ``--gpu-tflops``.
 
 Usage:
-    python tools/benchmarks/nn_search_cost.py [--sizes 10000 50000 200000 1281167]
-        [--chunk-size 4096] [--max-tiles 60] [--gpu-tflops 50] [--out FILE]
+    python tools/benchmarks/nn_search_cost.py
+        [--sizes 10000 50000 200000 1281167] [--dim 128] [--chunk-size 4096]
+        [--max-tiles 400] [--gpu-tflops 50] [--out FILE]
 """
 import argparse
 import json

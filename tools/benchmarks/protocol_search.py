@@ -12,7 +12,8 @@ and queries (tools/benchmarks/knn_floors.py), against its training minutes.
 
 Usage:
     python tools/benchmarks/protocol_search.py [--only NAME ...]
-        [--parallel 2] [--commit] [--report-only]
+        [--parallel 2] [--work-dir DIR] [--commit] [--report-only]
+        [--adopt NAME ...]
 """
 import argparse
 import os

@@ -4,7 +4,7 @@ config's split.
 Usage:
     python tools/benchmarks/retrieval_floors.py CONFIG [--ks 1 2 4 8]
         [--seed 0] [--no-network] [--out floors.json]
-        [--cfg-options KEY=VALUE ...]
+        [--cfg-options KEY=VALUE ...] [--debug]
 
 Scores, as tools/retrieval.py scores a trained model (every image queries
 the others by cosine similarity; NMI of k-means with k = number of

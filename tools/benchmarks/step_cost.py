@@ -16,7 +16,8 @@ time. Nothing is read from disk: inputs are random images.
 
 Usage:
     python tools/benchmarks/step_cost.py [--batch 64] [--views 2]
-        [--bank-size 10000] [--iters 10] [--channels-last] [--out FILE]
+        [--bank-size 10000] [--neg-num 4096] [--iters 10] [--channels-last]
+        [--out FILE]
 """
 import argparse
 import json

@@ -19,7 +19,7 @@ length, the merges' class purity and the time per epoch.
 
 Usage:
     python tools/benchmarks/tuning.py [--only NAME ...] [--parallel 2]
-        [--commit] [--report-only] [--list]
+        [--work-dir DIR] [--commit] [--report-only] [--list]
 """
 import argparse
 import json

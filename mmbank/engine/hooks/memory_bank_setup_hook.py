@@ -191,5 +191,5 @@ class MemoryBankCheckHook(MemoryBankSetupHook):
         warnings.warn(
             'MemoryBankCheckHook is now called MemoryBankSetupHook (it '
             'sizes the banks and checks the setup); the old name will go.',
-            DeprecationWarning)
+            FutureWarning)  # shown to users by default
         super().__init__(*args, **kwargs)

@@ -89,7 +89,7 @@ def test_former_name_of_the_setup_hook_still_builds_and_warns():
     from mmselfsup.registry import HOOKS
 
     from mmbank.engine.hooks import MemoryBankSetupHook
-    with pytest.warns(DeprecationWarning, match='MemoryBankSetupHook'):
+    with pytest.warns(FutureWarning, match='MemoryBankSetupHook'):
         hook = HOOKS.build(dict(type='MemoryBankCheckHook', sync_interval=2))
     assert isinstance(hook, MemoryBankSetupHook)
     assert hook.sync_interval == 2
