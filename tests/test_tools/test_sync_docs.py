@@ -67,3 +67,13 @@ def test_headline_labels_are_the_suite_labels():
     import cifar_suite
     labels = {label for *_, label in cifar_suite.RUNS.values()}
     assert set(sync_docs.HEADLINE) <= labels
+
+
+def test_every_target_document_has_its_blocks():
+    """A document that lost a marker would fail only at the next sync."""
+    for path, blocks in sync_docs.targets().items():
+        with open(path) as f:
+            doc = f.read()
+        for name in blocks:
+            assert f'<!-- {name} -->' in doc and f'<!-- /{name} -->' in doc, (
+                path, name)

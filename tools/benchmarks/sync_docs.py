@@ -1,4 +1,5 @@
-"""Copy the campaigns' tables into docs/results.md and the README.
+"""Copy the campaigns' tables into docs/results.md, the README and the
+model zoo (configs/membank/README.md).
 
 Each campaign writes its report to ``docs/records/<campaign>/README.md``
 (``--report-only`` rewrites it from the records); docs/results.md and the
@@ -19,6 +20,7 @@ import sys
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOC = osp.join(REPO, 'docs', 'results.md')
 README = osp.join(REPO, 'README.md')
+MODEL_ZOO = osp.join(REPO, 'configs', 'membank', 'README.md')
 #: first-cell labels of the CPU suite's rows that the README shows
 HEADLINE = ("mmselfsup's NPID", "mmselfsup's NPID, 4x epochs (equal compute)",
             'full method')
@@ -101,6 +103,7 @@ def targets():
             'suite': ('cifar_suite', from_first_table),
         },
         README: {'headline': ('cifar_suite', headline)},
+        MODEL_ZOO: {'suite': ('cifar_suite', from_first_table)},
     }
 
 
