@@ -1,5 +1,6 @@
-# Linear evaluation on CIFAR-10 of a ResNet-18 with the standard stem (the
-# CPU protocol's backbone, configs/membank/*resnet18-std*): frozen
+# Linear evaluation on CIFAR-10 of a full-width ResNet-18 with the standard
+# stem (configs/membank/*resnet18-std_*; the CPU protocol's half-width
+# models use resnet18_linear-1xb256-coslr-10e_cifar10-10k.py): frozen
 # backbone, linear head on the 512-d pooled feature, 100 epochs.
 #   python tools/train.py configs/benchmarks/linear/resnet18_linear-1xb256-coslr-100e_cifar10.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=CKPT

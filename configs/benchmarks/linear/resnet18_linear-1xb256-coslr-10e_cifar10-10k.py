@@ -9,6 +9,6 @@ model = dict(
         base_channels=32,
         stem_channels=32,
         init_cfg=dict(checkpoint='work_dirs/membank_resnet18-std-w32_'
-                      '1xb128x2-coslr-75e_cifar10-10k/epoch_75.pth')),
+                      '1xb128x4-coslr-75e_cifar10-10k/epoch_75.pth')),
     head=dict(in_channels=256))
 train_dataloader = dict(dataset=dict(indices=10000))
