@@ -365,7 +365,8 @@ def plot(recs, val_floors, path):
                 v = val_floors.get('top1', {}).get(fkey)
                 if v is not None:
                     ax.axhline(v, color='grey', ls=style, lw=1,
-                               label=f'floor: {fkey}')
+                               label=FLOOR_LABELS.get(fkey, 'floor: randomly '
+                                                      'initialised network'))
             ax.grid(alpha=0.3)
         name = 'embedding' if part == 'neck' else part
         axes[0, col].set_title(f'kNN top-1 on validation queries, {name}')
