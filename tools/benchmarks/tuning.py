@@ -161,7 +161,14 @@ NEGATIVES = [
     variant('full-neg4096', options=['model.head.num_negatives=4096'],
             note='the full method with 4,096 sampled negatives'),
 ]
-VARIANTS = ladder(30) + ladder(PROTOCOL_EPOCHS) + NEGATIVES + ONE_AT_A_TIME
+# K at equal compute: K = 4 won at equal epochs with twice the images per
+# epoch; K = 2 for twice the epochs sees as many (decides the GPU configs' K)
+EQUAL_IMAGES = [
+    variant('full', 'full', 2 * PROTOCOL_EPOCHS,
+            note='K=2 for 150 epochs: the images of K=4 for 75'),
+]
+VARIANTS = (ladder(30) + ladder(PROTOCOL_EPOCHS) + NEGATIVES + ONE_AT_A_TIME
+            + EQUAL_IMAGES)
 
 
 def report(recs=None, out_dir: str = RECORDS) -> str:
