@@ -124,7 +124,7 @@ def test_merge_variants_branch_off_the_full_method_before_merging():
     over 75 epochs, and every branching variant merges after epoch 35."""
     first = resolved(tuning.BEFORE_MERGING)
     full = Config.fromfile(osp.join(REPO, tuning.FULL))
-    assert first.train_cfg.max_epochs == 35
+    assert first.train_cfg.max_epochs == tuning.SHARED_EPOCHS == 35
     assert first.param_scheduler == full.param_scheduler
     assert first.param_scheduler[0]['T_max'] == 75
     assert first.custom_hooks == [h for h in full.custom_hooks
@@ -138,7 +138,7 @@ def test_merge_variants_branch_off_the_full_method_before_merging():
     for run in branched:
         cfg = resolved(run)
         assert run.config == tuning.FULL and cfg.train_cfg.max_epochs == 75
-        assert merge_hook(cfg)['start_epoch'] > 35
+        assert merge_hook(cfg)['start_epoch'] > tuning.SHARED_EPOCHS
     with pytest.raises(ValueError, match='branch'):
         tuning.variant('x', 'vanilla', branch=True)
     with pytest.raises(ValueError, match='branch'):

@@ -57,8 +57,9 @@ SEARCH_NPID = osp.join(REPO, 'docs', 'records', 'protocol_search',
 # the full method without the merge hook, identical to it until the first
 # merge (same kNN monitor points to epoch 30 in the records), and its
 # cosine schedule is over 75 epochs whatever ``max_epochs``.
-BEFORE_MERGING = Run('full-first35e', CONFIGS['consistency'],
-                     ['train_cfg.max_epochs=35'], seed=0)
+SHARED_EPOCHS = 35
+BEFORE_MERGING = Run(f'full-first{SHARED_EPOCHS}e', CONFIGS['consistency'],
+                     [f'train_cfg.max_epochs={SHARED_EPOCHS}'], seed=0)
 
 
 def variant(name: str, base: str = 'full', epochs: int = PROTOCOL_EPOCHS,
@@ -69,13 +70,14 @@ def variant(name: str, base: str = 'full', epochs: int = PROTOCOL_EPOCHS,
     ``views`` views per sample, learning rate ``lr`` and further
     ``options``. ``note`` says what the variant tests. ``branch``: a merge
     option's variant of the full method, resumed from the shared
-    ``BEFORE_MERGING`` checkpoint instead of training its first 35 epochs
-    again."""
+    ``BEFORE_MERGING`` checkpoint instead of training its first
+    ``SHARED_EPOCHS`` again."""
     if branch and not (base == 'full' and epochs == PROTOCOL_EPOCHS
                        and views is None and lr is None
-                       and round(merge_start * epochs) > 35):
+                       and round(merge_start * epochs) > SHARED_EPOCHS):
         raise ValueError(f'{name}: only variants of the full method that '
-                         'differ from it after epoch 35 can branch')
+                         f'differ from it after epoch {SHARED_EPOCHS} can '
+                         'branch')
     opts = []
     if epochs != PROTOCOL_EPOCHS:
         opts += [
