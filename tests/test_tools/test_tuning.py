@@ -66,6 +66,9 @@ def test_short_variant_scales_schedule_and_merge_start():
     ('full-150e', lambda c: c.train_dataloader.dataset.pipeline[0]
      ['num_views'] == 2 and c.param_scheduler[0]['T_max'] == 150
      and merge_hook(c)['start_epoch'] == 75),
+    ('k4-b32-75e', lambda c: c.train_dataloader.dataset.pipeline[0]
+     ['num_views'] == 4 and c.train_dataloader.batch_size == 32
+     and c.train_cfg.max_epochs == 75),
 ])
 def test_variant_changes_what_its_name_says(name, check):
     run = next(v for v in tuning.VARIANTS if v.name == name)

@@ -168,6 +168,12 @@ NEGATIVES = [
 EQUAL_IMAGES = [
     variant('full', 'full', 2 * PROTOCOL_EPOCHS,
             note='K=2 for 150 epochs: the images of K=4 for 75'),
+    # NPID for 300 epochs (its equal-compute run) overtook K = 4 for 75 on
+    # validation: K = 4 has as many images but a quarter of NPID's steps.
+    # 32 samples x 4 views a step: NPID's steps and images, views kept
+    variant('k4-b32', views=4, options=['train_dataloader.batch_size=32'],
+            note='K=4, 32 samples a step (128 images): the steps and '
+            'images of NPID for 300 epochs'),
 ]
 VARIANTS = (ladder(30) + ladder(PROTOCOL_EPOCHS) + NEGATIVES + ONE_AT_A_TIME
             + EQUAL_IMAGES)
