@@ -220,8 +220,9 @@ def report(recs=None, out_dir=RECORDS) -> str:
     lines = [
         '| method | epochs | views | kNN val, backbone | kNN val, '
         'embedding | kNN test, backbone | kNN test, embedding | '
-        'linear test | time per epoch (s) | config | command |',
-        '|---|---|---|---|---|---|---|---|---|---|---|'
+        'linear test | time per epoch (s) | training (min) | config | '
+        'command |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
     for key, label in FLOOR_LABELS.items():
         v = fl['val'].get('top1', {}).get(key)
@@ -230,7 +231,7 @@ def report(recs=None, out_dir=RECORDS) -> str:
                for q in ('val', 'test')} if key == 'random_backbone' else {}
         lines.append(
             f'| {label} | - | - | {fmt([v])} | {fmt([emb.get("val")])} | '
-            f'{fmt([t])} | {fmt([emb.get("test")])} | - | - | - | '
+            f'{fmt([t])} | {fmt([emb.get("test")])} | - | - | - | - | '
             f'`python tools/benchmarks/knn_floors.py {RUNS["npid"][0]} '
             '--queries val` (or `test`) |')
     for name, (config, epochs, views, _, label) in RUNS.items():
@@ -239,6 +240,8 @@ def report(recs=None, out_dir=RECORDS) -> str:
             continue
         per_epoch = [r['mean_step_seconds'] * steps_per_epoch(r)
                      for r in rs if r.get('mean_step_seconds')]
+        seconds = statistics.mean(per_epoch) if per_epoch else None
+        minutes = f'{seconds * epochs / 60:.0f}' if per_epoch else '-'
         lines.append(
             f'| {label} | {epochs} | {views} | '
             f"{fmt([last_monitor_top1(r) for r in rs])} | "
@@ -246,7 +249,7 @@ def report(recs=None, out_dir=RECORDS) -> str:
             f"{fmt([test_top1(r) for r in rs])} | "
             f"{fmt([test_top1(r, 'neck') for r in rs])} | "
             f"{fmt([r.get('linear_top1') for r in rs])} | "
-            f"{fmt([statistics.mean(per_epoch)] if per_epoch else [])} | "
+            f'{fmt([seconds])} | {minutes} | '
             f'[config]({FROM_RECORDS}{config}) | `{COMMAND} --only {name}` |')
     table = ('\n'.join(lines) + '\n\n**Margins** (mean over seeds; '
              '"seeds apart": every seed of the full method above every '
