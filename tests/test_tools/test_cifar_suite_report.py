@@ -102,6 +102,10 @@ def test_margins_at_equal_epochs_and_compute():
     val = cifar_suite.margin(recs, 'full', 'npid',
                              cifar_suite.last_monitor_top1)
     assert val == dict(diff=pytest.approx(3.5), apart=True, n=(2, 2))
+    # below every seed is apart too: (44 + 46) / 2 - (50 + 47) / 2
+    behind = cifar_suite.margin(recs, 'npid', 'full',
+                                cifar_suite.last_monitor_top1)
+    assert behind == dict(diff=pytest.approx(-3.5), apart=True, n=(2, 2))
     # no test read of the equal-compute run: no margin
     assert cifar_suite.margin(recs, 'full', f'npid-{cifar_suite.VIEWS}x',
                               test) is None

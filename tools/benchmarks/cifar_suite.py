@@ -172,8 +172,8 @@ def fmt(values, missing='-'):
 def margin(recs, run, baseline, value):
     """The mean of ``value(record)`` over ``run``'s records minus that over
     ``baseline``'s, and whether the two seed sets are apart (every seed of
-    ``run`` above every seed of ``baseline``); None when either has no
-    value."""
+    ``run`` above every seed of ``baseline``, or every one below); None
+    when either has no value."""
     a = [v for v in (value(r) for r in recs if r.get('run') == run)
          if v is not None]
     b = [v for v in (value(r) for r in recs if r.get('run') == baseline)
@@ -181,7 +181,8 @@ def margin(recs, run, baseline, value):
     if not a or not b:
         return None
     return dict(diff=statistics.mean(a) - statistics.mean(b),
-                apart=min(a) > max(b), n=(len(a), len(b)))
+                apart=min(a) > max(b) or max(a) < min(b),
+                n=(len(a), len(b)))
 
 
 def headline(recs) -> str:
@@ -252,8 +253,8 @@ def report(recs=None, out_dir=RECORDS) -> str:
             f'{fmt([seconds])} | {minutes} | '
             f'[config]({FROM_RECORDS}{config}) | `{COMMAND} --only {name}` |')
     table = ('\n'.join(lines) + '\n\n**Margins** (mean over seeds; '
-             '"seeds apart": every seed of the full method above every '
-             'seed of NPID):\n\n' + headline(recs) + '\n\n' +
+             '"seeds apart": every seed of the full method on the same '
+             'side of every seed of NPID):\n\n' + headline(recs) + '\n\n' +
              unseen_table(recs))
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# CPU suite records\n\nWritten by `python tools/benchmarks/'
