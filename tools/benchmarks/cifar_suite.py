@@ -335,12 +335,13 @@ def mean_curve(recs, key):
 def plot(recs, val_floors, path):
     """Validation kNN curves, one colour per method (thin: each seed, thick:
     their mean), against epochs (top) and against images through the
-    network, in passes over the training subset: epochs x views (bottom,
-    equal compute)."""
+    network, in passes over the training subset: epochs x views (middle,
+    equal compute), and against minutes of training from the logged step
+    times (bottom, equal wall-clock time on the machine that ran them)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), sharey=True)
+    fig, axes = plt.subplots(3, 2, figsize=(12, 12.5), sharey=True)
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
     for col, part in enumerate(('backbone', 'neck')):
         key = f'knn/{part}_top1_k200'
@@ -349,7 +350,12 @@ def plot(recs, val_floors, path):
             if not rs:
                 continue
             colour = colours[i % len(colours)]
-            for row, scale in enumerate((1, views)):
+            timed = [r['mean_step_seconds'] * steps_per_epoch(r) / 60
+                     for r in rs if r.get('mean_step_seconds')]
+            minutes = statistics.mean(timed) if timed else None
+            for row, scale in enumerate((1, views, minutes)):
+                if scale is None:
+                    continue
                 ax = axes[row, col]
                 for r in rs:
                     curve = r['curve'].get(key) or {}
@@ -361,7 +367,7 @@ def plot(recs, val_floors, path):
                 ax.plot([e * scale for e in mean], list(mean.values()),
                         color=colour, lw=2, marker='o', ms=3,
                         label=f'{label} (n={len(rs)})')
-        for row in range(2):
+        for row in range(3):
             ax = axes[row, col]
             for fkey, style in (('pixels_centred', '--'),
                                 ('pixels_standardised', ':'),
@@ -376,7 +382,9 @@ def plot(recs, val_floors, path):
         axes[0, col].set_title(f'kNN top-1 on validation queries, {name}')
         axes[0, col].set_xlabel('epoch (equal epochs)')
         axes[1, col].set_xlabel('epochs x views (equal compute)')
-    for row in range(2):
+        axes[2, col].set_xlabel('minutes of training, from the logged step '
+                                'times (one thread beside another run)')
+    for row in range(3):
         axes[row, 0].set_ylabel('top-1 (%)')
     axes[0, 1].legend(fontsize=6)
     fig.tight_layout()
