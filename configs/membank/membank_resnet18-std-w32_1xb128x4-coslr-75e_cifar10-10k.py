@@ -7,7 +7,7 @@
 # which scored 3.6 points of test kNN above this config (README, Results).
 # Measured on test (configs/membank/README.md): the consistency loss makes
 # the lead over views alone; merging neither helps nor hurts here (without
-# it, ../ablations/membank-consistency_*x4*: -0.1 on seed 0).
+# it, ../ablations/membank-consistency_*x4*: +0.1 on seed 0).
 _base_ = './membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'
 
 num_views = 4
