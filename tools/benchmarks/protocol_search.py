@@ -102,7 +102,8 @@ def floors_of(num_train: int, arch: str = 'std') -> dict:
 
 
 def floors_table() -> str:
-    """Markdown table of every floors record (docs/records/floors/)."""
+    """Markdown table of every kNN floors record (docs/records/floors/;
+    the retrieval floors there have their own table in the suite)."""
     import glob
     import json
     lines = [
@@ -111,7 +112,7 @@ def floors_table() -> str:
         'embedding |', '|---|---|---|---|---|---|---|'
     ]
     for path in sorted(glob.glob(osp.join(REPO, 'docs', 'records', 'floors',
-                                          '*.json'))):
+                                          'npid-*.json'))):
         with open(path) as f:
             fl = json.load(f)
         arch = osp.basename(path).split('_')[0].replace('npid-', '')
@@ -160,22 +161,49 @@ def report(out_dir: str = RECORDS) -> str:
             f"{b:.2f} | {e:.2f} | {pix:.2f} | "
             f"{rnd} | {margin} | {test} | {per_epoch} |")
     table = '\n'.join(lines)
+    text = ('# Protocol search records\n\nWritten by '
+            '`python tools/benchmarks/protocol_search.py --report-only`'
+            ' from the JSON records beside this file (validation '
+            'queries: training images 45,000-49,999).\n\n' + table +
+            '\n\n## Floors\n\n' + floors_table() + '\n')
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
-        f.write('# Protocol search records\n\nWritten by '
-                '`python tools/benchmarks/protocol_search.py --report-only`'
-                ' from the JSON records beside this file (validation '
-                'queries: training images 45,000-49,999).\n\n' + table +
-                '\n\n## Floors\n\n' + floors_table() + '\n')
+        f.write(text)
     plot(recs, osp.join(out_dir, 'frontier.png'))
     print(table, flush=True)
     return table
 
 
-def plot(recs, path):
+#: The comparison's NPID runs on the chosen protocol (10,000 images,
+#: half-width standard stem, batch 128): more points of the frontier.
+SUITE = osp.join(REPO, 'docs', 'records', 'cifar_suite')
+
+
+def suite_points(suite_dir: str = SUITE) -> list:
+    """``(label, minutes, val top-1)`` of the suite's NPID runs on the
+    chosen protocol, minutes from the logged step times (the records'
+    ``train_minutes`` count only the part after a resume)."""
+    points = []
+    for r in read_records(suite_dir):
+        if r.get('run', '').startswith('npid') and 'cifar10-10k' in \
+                r['config'] and r.get('mean_step_seconds'):
+            minutes = (r['mean_step_seconds'] * (10000 // 128) *
+                       r['epochs'] / 60)
+            points.append((f"NPID {r['epochs']}e, seed {r['seed']}",
+                           minutes, last_monitor_top1(r)))
+    return points
+
+
+def plot(recs, path, suite=None):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    pix = floors_of(10000).get('best_pixel_floor')
+    for label, minutes, top1 in (suite_points() if suite is None
+                                 else suite):
+        if pix is not None and top1 is not None:
+            axes[0].scatter(minutes, top1 - pix, marker='x', color='k')
+            axes[0].annotate(label, (minutes, top1 - pix), fontsize=6)
     for r in recs:
         pix = floors_of(r['num_train']).get('best_pixel_floor')
         b = last_monitor_top1(r)
@@ -197,7 +225,8 @@ def plot(recs, path):
         ax.axhline(0, color='k', lw=0.8)
         ax.grid(alpha=0.3)
         ax.set_ylabel('kNN top-1 minus best pixel floor (val, points)')
-    axes[0].set_xlabel('training minutes (1 thread, 2 runs side by side)')
+    axes[0].set_xlabel('training minutes (1 thread, 2 runs side by side; '
+                       'x: the comparison\'s NPID runs)')
     axes[1].set_xlabel('epoch')
     axes[1].legend(fontsize=6)
     fig.tight_layout()
