@@ -118,6 +118,22 @@ def test_margins_at_equal_epochs_and_compute():
     assert cells[2][:3] == ['NPID, equal compute', 'val',
                             '+2.00 (n=2 vs 1; seeds apart)']
     assert cells[3][2:] == ['-', '-']
+    # the method at NPID's steps, against NPID at equal compute
+    assert cells[4][0].startswith('NPID, equal compute and steps')
+    assert cells[4][2] == '-'
+    steps = recs + [_rec('full-steps', 0, 47.0)]
+    cells = [[c.strip() for c in r.split('|')[1:-1]]
+             for r in cifar_suite.headline(steps).splitlines()[2:]]
+    assert cells[4][2] == '+0.50 (n=1 vs 1; seeds apart)'
+
+
+def test_steps_per_epoch_follow_the_config_batch():
+    assert cifar_suite.steps_per_epoch(
+        dict(config=cifar_suite.RUNS['npid'][0])) == 78
+    full_steps = cifar_suite.RUNS['full-steps'][0]
+    assert '_1xb32x4-' in full_steps and osp.exists(
+        osp.join(osp.dirname(__file__), '..', '..', full_steps))
+    assert cifar_suite.steps_per_epoch(dict(config=full_steps)) == 312
 
 
 def test_mean_curve_over_the_epochs_every_seed_has():

@@ -5,7 +5,9 @@ Runs (configs of the CPU protocol, see ``RUNS``): ``npid`` (mmselfsup's own
 NPID), ``npid-4x`` (NPID with K = 4 times the epochs: as many images
 through the network as the 4-view runs, i.e. equal compute), ``vanilla`` /
 ``views`` / ``consistency`` / ``merge`` (configs/ablations/), ``full`` (the
-full method) and the unseen-category stand-in ``npid-0to4`` / ``full-0to4``
+full method), ``full-steps`` (the full method with 128 / K samples x K
+views a step: the steps and images of ``npid-4x``) and the
+unseen-category stand-in ``npid-0to4`` / ``full-0to4``
 (trained on classes 0-4; ``--test`` reads Recall@K and NMI among the test
 images of classes 5-9 with tools/retrieval.py, beside the retrieval floors
 of tools/benchmarks/retrieval_floors.py). ``--seeds`` applies to the seeded
@@ -33,6 +35,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import statistics
 import sys
 
@@ -69,6 +72,13 @@ RUNS = {
     'merge': (ABL.format('merge', 1), EPOCHS, 1, False, '+ merging (K=1)'),
     f'npid-{VIEWS}x': (NPID.format(VIEWS * EPOCHS), VIEWS * EPOCHS, 1, False,
                        f"mmselfsup's NPID, {VIEWS}x epochs (equal compute)"),
+    # 128 / K samples x K views a step: the images of 'full' in K times its
+    # steps, i.e. the steps and images of NPID for K x the epochs
+    'full-steps': (f'configs/membank/membank_resnet18-std-w32_1xb'
+                   f'{BATCH // VIEWS}x{VIEWS}-coslr-{EPOCHS}e_cifar10-'
+                   f'{NUM_TRAIN // 1000}k.py', EPOCHS, VIEWS, False,
+                   f'full method, {BATCH // VIEWS} samples x {VIEWS} views '
+                   f'a step (the steps of NPID, {VIEWS}x epochs)'),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of
@@ -187,20 +197,25 @@ def margin(recs, run, baseline, value):
 
 def headline(recs) -> str:
     """The full method against NPID at equal epochs and at equal compute
-    (``npid-{VIEWS}x``), kNN top-1 of the backbone and the embedding on the
-    validation and (where read) test queries."""
+    (``npid-{VIEWS}x``), and its ``full-steps`` variant against the latter
+    (same images and steps), kNN top-1 of the backbone and the embedding on
+    the validation and (where read) test queries."""
     reads = {
         'val': lambda part: (lambda r: last_monitor_top1(r, part)),
         'test': lambda part: (lambda r: test_top1(r, part)),
     }
     lines = ['| full method minus | queries | backbone | embedding |',
              '|---|---|---|---|']
-    for baseline, label in (('npid', 'NPID, equal epochs'),
-                            (f'npid-{VIEWS}x', 'NPID, equal compute')):
+    for run, baseline, label in (
+            ('full', 'npid', 'NPID, equal epochs'),
+            ('full', f'npid-{VIEWS}x', 'NPID, equal compute'),
+            ('full-steps', f'npid-{VIEWS}x',
+             f'NPID, equal compute and steps ({BATCH // VIEWS} x {VIEWS} '
+             'a step)')):
         for queries, read in reads.items():
             cells = []
             for part in ('backbone', 'neck'):
-                m = margin(recs, 'full', baseline, read(part))
+                m = margin(recs, run, baseline, read(part))
                 if m is None:
                     cells.append('-')
                     continue
@@ -320,7 +335,10 @@ def floors_if_present(queries):
 
 
 def steps_per_epoch(rec) -> int:
-    return NUM_TRAIN // BATCH
+    """Optimiser steps per epoch of a record's run: its config's samples
+    per step (``_1xb<B>`` in the name) over the training subset."""
+    found = re.search(r'_1xb(\d+)', rec.get('config', ''))
+    return NUM_TRAIN // (int(found.group(1)) if found else BATCH)
 
 
 def mean_curve(recs, key):
