@@ -228,3 +228,15 @@ def test_parallel_branches_train_the_shared_epochs_once(tmp_path,
     trained = [c[c.index('--work-dir') + 1] for c in fake_train]
     assert sorted(osp.basename(w) for w in trained) == ['a', 'b', 'c',
                                                         'first']
+
+
+def test_steps_per_epoch_from_the_option_then_the_config_name():
+    npid = dict(config='configs/npid/npid_resnet18_1xb128-coslr-75e.py')
+    assert campaign.steps_per_epoch(npid) == 10000 // 128 == 78
+    full = dict(config='configs/membank/membank_r18_1xb128x2-coslr-75e.py',
+                options=['train_dataloader.dataset.pipeline.0.num_views=4',
+                         'train_dataloader.batch_size=32'])
+    assert campaign.steps_per_epoch(full) == 312  # the option wins
+    steps = dict(config='configs/membank/membank_r18_1xb32x4-coslr-75e.py')
+    assert campaign.steps_per_epoch(steps, num_train=5000) == 156
+    assert campaign.steps_per_epoch(dict(config='x.py'), 100, 10) == 10

@@ -165,6 +165,22 @@ def floors_record(num_train: int, queries: str, arch: str = 'std') -> dict:
         return json.load(f)
 
 
+def steps_per_epoch(record: dict, num_train: int = 10000,
+                    default_batch: int = 128) -> int:
+    """Optimiser steps per epoch of a record's run over a ``num_train``-image
+    subset: samples per step from a ``train_dataloader.batch_size=<B>``
+    option, else from ``_1xb<B>`` in the config's name, else
+    ``default_batch``."""
+    batch = default_batch
+    found = re.search(r'_1xb(\d+)', record.get('config') or '')
+    if found:
+        batch = int(found.group(1))
+    for option in record.get('options') or []:
+        if option.startswith('train_dataloader.batch_size='):
+            batch = int(option.split('=', 1)[1])
+    return num_train // batch
+
+
 def last_monitor_top1(record: dict, part: str = 'backbone'):
     """The kNN monitor's last top-1 (k = 200) of ``part``, or None."""
     curve = record['curve'].get(f'knn/{part}_top1_k200') or {}

@@ -43,6 +43,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import (REPO, Run, _run, commit, floors_record,  # noqa: E402
                       last_checkpoint, last_monitor_top1, read_records, run_campaign,
                       scalar_records)
+from campaign import steps_per_epoch as campaign_steps_per_epoch  # noqa: E402
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')  # see campaign.py
@@ -335,10 +336,8 @@ def floors_if_present(queries):
 
 
 def steps_per_epoch(rec) -> int:
-    """Optimiser steps per epoch of a record's run: its config's samples
-    per step (``_1xb<B>`` in the name) over the training subset."""
-    found = re.search(r'_1xb(\d+)', rec.get('config', ''))
-    return NUM_TRAIN // (int(found.group(1)) if found else BATCH)
+    """Optimiser steps per epoch of a suite record's run."""
+    return campaign_steps_per_epoch(rec, NUM_TRAIN, BATCH)
 
 
 def mean_curve(recs, key):

@@ -22,7 +22,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import (REPO, Run, adopt, floors_record,  # noqa: E402
-                      last_monitor_top1, read_records, run_campaign)
+                      last_monitor_top1, read_records, run_campaign,
+                      steps_per_epoch)
 
 CONFIG = 'configs/protocol_search/npid_search_base.py'
 RECORDS = osp.join(REPO, 'docs', 'records', 'protocol_search')
@@ -186,7 +187,7 @@ def suite_points(suite_dir: str = SUITE) -> list:
     for r in read_records(suite_dir):
         if r.get('run', '').startswith('npid') and 'cifar10-10k' in \
                 r['config'] and r.get('mean_step_seconds'):
-            minutes = (r['mean_step_seconds'] * (10000 // 128) *
+            minutes = (r['mean_step_seconds'] * steps_per_epoch(r) *
                        r['epochs'] / 60)
             points.append((f"NPID {r['epochs']}e, seed {r['seed']}",
                            minutes, last_monitor_top1(r)))

@@ -29,7 +29,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import (REPO, Run, floors_record, last_monitor_top1,  # noqa
-                      read_records, run_campaign)
+                      read_records, run_campaign, steps_per_epoch)
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'tuning')
 COMMAND = 'python tools/benchmarks/tuning.py --only'
@@ -206,7 +206,7 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
         ref = refs.get(r['epochs'])
         purity = r.get('merge_purity') or {}
         last_p = (f'{purity[max(purity, key=int)]:.1f}%' if purity else '-')
-        spe = (r['mean_step_seconds'] * (10000 // 128)
+        spe = (r['mean_step_seconds'] * steps_per_epoch(r)
                if r.get('mean_step_seconds') else None)
         own = [o for o in r['options'] if not o.startswith(
             ('train_cfg.', 'param_scheduler.'))]
