@@ -27,7 +27,7 @@ custom_hooks = [
 #       *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]
 merge_hook = dict(
     type='HardNegativeMergeHook', final_ratio=0.1, max_group_size=4,
-    min_similarity=0.7, mutual=True)
+    min_similarity=0.7)
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -57,8 +57,6 @@ def test_short_variant_scales_schedule_and_merge_start():
      lambda c: c.model.head.loss_consistency['detach_target'] is True),
     ('merge-sim0.9-75e', lambda c: merge_hook(c)['min_similarity'] == 0.9),
     ('merge-late-75e', lambda c: merge_hook(c)['start_epoch'] == 56),
-    ('merge-nonmutual-75e', lambda c: merge_hook(c)['mutual'] is False),
-    ('merge-avg-75e', lambda c: merge_hook(c)['average_rows'] is True),
     ('views-75e', lambda c: merge_hook(c) is None
      and c.model.head.loss_consistency is None),
     ('vanilla-30e', lambda c: c.train_dataloader.dataset.pipeline[0]
@@ -136,8 +134,7 @@ def test_merge_variants_branch_off_the_full_method_before_merging():
         assert first[key] == full[key], key
     branched = [v for v in tuning.VARIANTS if v.branch_from is not None]
     assert {v.name for v in branched} == {
-        'merge-ratio0.03-75e', 'merge-late-75e', 'merge-nonmutual-75e',
-        'merge-avg-75e'}
+        'merge-ratio0.03-75e', 'merge-late-75e'}
     for run in branched:
         cfg = resolved(run)
         assert run.config == tuning.FULL and cfg.train_cfg.max_epochs == 75
@@ -146,3 +143,13 @@ def test_merge_variants_branch_off_the_full_method_before_merging():
         tuning.variant('x', 'vanilla', branch=True)
     with pytest.raises(ValueError, match='branch'):
         tuning.variant('x', merge_start=0.4, branch=True)
+
+
+def test_records_of_removed_options_are_marked():
+    from mmbank.engine.hooks.hard_negative_merge_hook import REMOVED_OPTIONS
+    assert set(tuning.REMOVED_OPTIONS) == set(REMOVED_OPTIONS)
+    marked = dict(options=[tuning.MERGE + 'mutual=False'])
+    assert 'removed' in tuning.removed_note(marked)
+    assert tuning.removed_note(
+        dict(options=[tuning.MERGE + 'min_similarity=0.9'])) == ''
+    assert tuning.removed_note(dict(options=[])) == ''

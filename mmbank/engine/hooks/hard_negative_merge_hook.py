@@ -1,3 +1,4 @@
+import warnings
 from typing import Optional
 
 import torch
@@ -10,6 +11,35 @@ from ...models.memories import InstanceMemoryBank
 from ...models.utils import same_class_pair_fraction
 from .memory_bank_setup_hook import find_modules
 
+#: Options removed after the CPU protocol's tuning measured them
+#: (docs/results.md): name -> (the behaviour kept, why it went).
+REMOVED_OPTIONS = {
+    'mutual': (True, 'merging only mutual nearest neighbours is now always '
+               'on (mutual=False merged the same pairs to within one '
+               'sample and scored the same)'),
+    'average_rows': (False, "merged samples' bank rows are no longer "
+                     'averaged (averaging scored no better)'),
+}
+
+
+def check_removed_options(options: dict) -> None:
+    """Warn about removed options set to the behaviour that was kept;
+    raise for any other value or unknown option."""
+    for name, value in options.items():
+        if name not in REMOVED_OPTIONS:
+            raise TypeError(f'HardNegativeMergeHook got an unexpected '
+                            f'option {name!r}')
+        kept, why = REMOVED_OPTIONS[name]
+        if value != kept:
+            raise ValueError(
+                f'HardNegativeMergeHook: the option {name}={value!r} was '
+                f'removed: {why}. Delete {name!r} from the config (the '
+                f'last commit with the option is documented in the README, '
+                f'"Removed options").')
+        warnings.warn(f'HardNegativeMergeHook: {name} was removed; '
+                      f'{name}={value!r} is what it does now: delete the '
+                      'key from the config.', DeprecationWarning)
+
 
 @HOOKS.register_module()
 class HardNegativeMergeHook(Hook):
@@ -18,13 +48,13 @@ class HardNegativeMergeHook(Hook):
     After training epochs ``start_epoch, start_epoch + interval, ...`` up to
     ``end_epoch``, it finds each bank row's exact cosine nearest neighbour
     outside the row's group (tiled on the bank's device, never an ``N x N``
-    matrix) and merges the most similar pairs until the fraction of samples
-    in merge groups reaches the schedule's target, which grows linearly from
-    ``final_ratio / num_merges`` at the first merge to ``final_ratio`` at
-    the last (the last merge epoch of the schedule, which is ``end_epoch``
-    when ``interval`` divides ``end_epoch - start_epoch``). Merged samples
-    become positives of each other in
-    ``MemoryBankHead`` (Bulat et al. 2021, (c)).
+    matrix) and merges the most similar mutual pairs until the fraction of
+    samples in merge groups reaches the schedule's target, which grows
+    linearly from ``final_ratio / num_merges`` at the first merge to
+    ``final_ratio`` at the last (the last merge epoch of the schedule, which
+    is ``end_epoch`` when ``interval`` divides ``end_epoch - start_epoch``).
+    Merged samples become positives of each other in ``MemoryBankHead``
+    (Bulat et al. 2021, (c)).
 
     The hook only decides when and how much (:meth:`schedule`: epoch ->
     target ratio) and logs; the bank merges
@@ -45,10 +75,6 @@ class HardNegativeMergeHook(Hook):
             cannot chain into giant groups. Defaults to 4.
         min_similarity (float): Pairs less cosine-similar are never merged,
             even if the target is not reached. Defaults to 0.5.
-        mutual (bool): Only merge mutual nearest neighbours (at the group
-            level). Defaults to True.
-        average_rows (bool): Also replace the rows of each group by their
-            normalised mean. Defaults to False.
         chunk_size (int): Side of the similarity tiles; the search's extra
             memory is about ``2 * chunk_size ** 2`` floats. Defaults to 4096.
         log_class_purity (bool): When the training set has labels
@@ -66,10 +92,10 @@ class HardNegativeMergeHook(Hook):
                  final_ratio: float = 0.2,
                  max_group_size: int = 4,
                  min_similarity: float = 0.5,
-                 mutual: bool = True,
-                 average_rows: bool = False,
                  chunk_size: int = 4096,
-                 log_class_purity: bool = True) -> None:
+                 log_class_purity: bool = True,
+                 **removed) -> None:
+        check_removed_options(removed)
         problems = []
         if not isinstance(start_epoch, int) or start_epoch < 1:
             problems.append(f'start_epoch must be an int >= 1, got '
@@ -100,8 +126,6 @@ class HardNegativeMergeHook(Hook):
         self.final_ratio = final_ratio
         self.max_group_size = max_group_size
         self.min_similarity = min_similarity
-        self.mutual = mutual
-        self.average_rows = average_rows
         self.chunk_size = chunk_size
         self.log_class_purity = log_class_purity
 
@@ -157,8 +181,6 @@ class HardNegativeMergeHook(Hook):
             ratio,
             max_group_size=self.max_group_size,
             min_similarity=self.min_similarity,
-            mutual=self.mutual,
-            average_rows=self.average_rows,
             chunk_size=self.chunk_size)
 
     @staticmethod

@@ -8,8 +8,8 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmselfsup.registry import MODELS
-from ..utils import (group_mean_rows, group_statistics, merge_hard_negatives,
-                     momentum_update, random_unit_rows, row_group_sizes)
+from ..utils import (group_statistics, merge_hard_negatives, momentum_update,
+                     random_unit_rows, row_group_sizes)
 
 
 @MODELS.register_module()
@@ -166,28 +166,22 @@ class InstanceMemoryBank(BaseModule):
                              ratio: float,
                              max_group_size: int = 4,
                              min_similarity: float = 0.5,
-                             mutual: bool = True,
-                             average_rows: bool = False,
                              chunk_size: int = 4096) -> Dict[str, float]:
         """Grow the merge groups until ``ratio`` of the bank is merged
         (Bulat et al. 2021, (c)).
 
         Rank 0 finds each row's exact cosine nearest neighbour outside its
         group (in ``chunk_size`` tiles, never ``N x N``) and merges the most
-        similar pairs (:func:`~mmbank.models.utils.merge_hard_negatives`),
-        then broadcasts the groups (and, with ``average_rows``, the rows
-        replaced by their group's normalised mean), so every rank holds the
-        same state.
+        similar mutual pairs
+        (:func:`~mmbank.models.utils.merge_hard_negatives`), then broadcasts
+        the groups, so every rank holds the same state. The rows stay as
+        they are.
 
         Args:
             ratio (float): Fraction of the bank to have in groups.
             max_group_size (int): Bound on a group's size. Defaults to 4.
             min_similarity (float): Pairs less similar are never merged.
                 Defaults to 0.5.
-            mutual (bool): Merge only mutual nearest neighbours (at the
-                group level). Defaults to True.
-            average_rows (bool): Replace each group's rows by their mean.
-                Defaults to False.
             chunk_size (int): Side of the search's tiles. Defaults to 4096.
 
         Returns:
@@ -199,13 +193,9 @@ class InstanceMemoryBank(BaseModule):
         if is_main_process():
             self.group_ids.copy_(merge_hard_negatives(
                 self.feats, self.group_ids, int(ratio * self.num_samples),
-                max_group_size, min_similarity, mutual, chunk_size))
-            if average_rows:
-                self.feats.copy_(group_mean_rows(self.feats, self.group_ids))
+                max_group_size, min_similarity, chunk_size))
         if get_dist_info()[1] > 1:
             broadcast(self.group_ids, src=0)
-            if average_rows:
-                broadcast(self.feats, src=0)
         self.groups_changed()
         return dict(
             **group_statistics(self.group_ids),

@@ -33,17 +33,3 @@ def momentum_update(rows: Tensor,
     if view_feats.dim() == 3:
         view_feats = view_feats.mean(dim=0)
     return F.normalize(momentum * rows + (1 - momentum) * view_feats, dim=1)
-
-
-def group_mean_rows(feats: Tensor, group_ids: Tensor) -> Tensor:
-    """Replace every row by the L2-normalised mean of its group's rows.
-
-    Args:
-        feats (Tensor): ``(N, d)`` rows.
-        group_ids (Tensor): ``(N,)`` group ids in ``[0, N)``.
-
-    Returns:
-        Tensor: ``(N, d)`` rows.
-    """
-    sums = torch.zeros_like(feats).index_add_(0, group_ids, feats)
-    return F.normalize(sums[group_ids], dim=1)

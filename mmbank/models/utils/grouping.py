@@ -21,14 +21,15 @@ def merge_nearest_groups(group_ids: Tensor,
                          nn_idx: Tensor,
                          target_merged: int,
                          max_group_size: int,
-                         min_similarity: float = -1.0,
-                         mutual: bool = True) -> Tensor:
+                         min_similarity: float = -1.0) -> Tensor:
     """Merge the most similar neighbour pairs until enough samples are merged.
 
     Candidate pairs ``(i, nn_idx[i])`` are taken by decreasing similarity;
-    each joins two groups unless the result would exceed ``max_group_size``
-    (which stops transitive chains from forming giant groups). Merging
-    stops once ``target_merged`` samples are in groups of two or more.
+    a pair is mutual at the group level (``i``'s nearest neighbour ``j``
+    has its own nearest neighbour in ``i``'s group) or skipped, and joins
+    two groups unless the result would exceed ``max_group_size`` (which
+    stops transitive chains from forming giant groups). Merging stops once
+    ``target_merged`` samples are in groups of two or more.
 
     Args:
         group_ids (Tensor): ``(N,)`` current group ids.
@@ -40,8 +41,6 @@ def merge_nearest_groups(group_ids: Tensor,
         max_group_size (int): Largest allowed group.
         min_similarity (float): Pairs less similar are never merged.
             Defaults to -1 (no threshold).
-        mutual (bool): Only merge ``i`` and ``j`` when ``j``'s nearest
-            neighbour is in ``i``'s group too. Defaults to True.
 
     Returns:
         Tensor: ``(N,)`` new group ids; each group's id is its smallest
@@ -63,7 +62,7 @@ def merge_nearest_groups(group_ids: Tensor,
         if merged >= target_merged:
             break
         j = int(nbr[i])
-        if mutual and groups[nbr[j]] != groups[i]:
+        if groups[nbr[j]] != groups[i]:  # not mutual
             continue
         root_i, root_j = _find(parent, int(i)), _find(parent, j)
         if root_i == root_j or size[root_i] + size[root_j] > max_group_size:
@@ -101,7 +100,6 @@ def merge_hard_negatives(feats: Tensor,
                          target_merged: int,
                          max_group_size: int,
                          min_similarity: float = -1.0,
-                         mutual: bool = True,
                          chunk_size: int = 4096) -> Tensor:
     """Each row's exact cosine nearest neighbour outside its group
     (:func:`nearest_other_group`, in ``chunk_size`` tiles), then the most
@@ -109,4 +107,4 @@ def merge_hard_negatives(feats: Tensor,
     these are): ``(N,)`` new group ids."""
     sim, idx = nearest_other_group(feats, group_ids, chunk_size)
     return merge_nearest_groups(group_ids, sim, idx, target_merged,
-                                max_group_size, min_similarity, mutual)
+                                max_group_size, min_similarity)

@@ -20,7 +20,7 @@ default_hooks = dict(
 # merge after every epoch, half the bank, any pair
 merge_hook = dict(
     _base_.merge_hook, start_epoch=1, interval=1, final_ratio=0.5,
-    max_group_size=3, min_similarity=-1.0, mutual=False)
+    max_group_size=3, min_similarity=-1.0)
 # the bank's set-up, the NaN guard and merging (no ChannelsLastHook, no
 # RNGStateHook)
 custom_hooks = [

@@ -48,7 +48,7 @@ def test_merge_hook_rejects_schedules_that_make_no_sense(kwargs, message):
         HardNegativeMergeHook(**kwargs)
 
 
-def test_merge_on_a_bank_reaches_target_and_can_average_rows():
+def test_merge_on_a_bank_reaches_target_and_keeps_rows():
     bank = InstanceMemoryBank(num_samples=8, feat_dim=4)
     # four tight pairs
     base = F.normalize(torch.randn(4, 4, generator=torch.Generator()
@@ -57,15 +57,16 @@ def test_merge_on_a_bank_reaches_target_and_can_average_rows():
                                .manual_seed(1))
     bank.feats.copy_(F.normalize(torch.cat([base, base + noise]), dim=1))
     hook = HardNegativeMergeHook(final_ratio=0.5, min_similarity=0.9,
-                                 average_rows=True, chunk_size=3)
+                                 chunk_size=3)
+    rows = bank.feats.clone()
     stats = hook.merge(bank, ratio=0.5)
     assert stats['merged'] == 4 and stats['groups'] == 2
     assert stats['largest'] == 2
-    merged = bank.group_sizes() > 1
-    # rows of a group were replaced by their (normalised) mean
-    for g in bank.group_ids[merged].unique():
-        rows = bank.feats[bank.group_ids == g]
-        assert torch.allclose(rows[0], rows[1])
+    # the groups are constructed pairs (i, i + 4); the rows are untouched
+    ids = bank.group_ids
+    assert all(ids[i] == ids[i + 4] for i in range(4) if ids[i] != i or
+               ids[i + 4] != i + 4)
+    assert torch.equal(bank.feats, rows)
     stats = hook.merge(bank, ratio=1.0)
     assert stats['merged'] == 8 and stats['largest'] == 2
 
@@ -139,7 +140,7 @@ def test_merge_hook_in_a_real_runner(tmp_path):
         custom_hooks=[
             dict(type='HardNegativeMergeHook', start_epoch=2,
                  final_ratio=0.5, max_group_size=2, min_similarity=-1.0,
-                 mutual=False, log_class_purity=False)
+                 log_class_purity=False)
         ],
         default_hooks=dict(checkpoint=None, logger=None),
         default_scope='mmselfsup')
@@ -161,3 +162,18 @@ def test_merge_hook_in_a_real_runner(tmp_path):
     assert seen == pytest.approx([2 / 12, 4 / 12, 6 / 12])
     assert bank.num_merged == 6
     assert int(bank.group_sizes().max()) == 2
+
+
+def test_removed_options_warn_at_the_kept_value_and_fail_otherwise():
+    with pytest.warns(DeprecationWarning, match='mutual was removed'):
+        hook = HardNegativeMergeHook(mutual=True)
+    assert not hasattr(hook, 'mutual')
+    with pytest.warns(DeprecationWarning, match='average_rows was removed'):
+        HardNegativeMergeHook(average_rows=False)
+    with pytest.raises(ValueError, match="mutual=False was removed.*Delete "
+                       "'mutual'"):
+        HardNegativeMergeHook(mutual=False)
+    with pytest.raises(ValueError, match='average_rows=True was removed'):
+        HardNegativeMergeHook(average_rows=True)
+    with pytest.raises(TypeError, match="unexpected option 'mutal'"):
+        HardNegativeMergeHook(mutal=True)

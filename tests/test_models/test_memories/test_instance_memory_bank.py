@@ -104,18 +104,15 @@ def test_group_sizes_follow_every_change_of_the_groups():
 
 def test_merge_hard_negatives_on_constructed_pairs():
     """Rows 0/1 and 2/3 are near-duplicates, 4 is alone: merging to 80%
-    joins the two pairs; average_rows replaces them by their means."""
+    joins the two pairs and leaves every row as it was."""
     bank = InstanceMemoryBank(5, feat_dim=2, momentum=0.5)
     rows = torch.tensor([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0],
                          [0.14, 0.99], [-1.0, 0.0]])
     bank.feats.copy_(F.normalize(rows, dim=1))
     bank.update(torch.tensor([4]), torch.tensor([[-1.0, 0.0]]))  # pending
-    stats = bank.merge_hard_negatives(0.8, min_similarity=0.5,
-                                      average_rows=True)
+    stats = bank.merge_hard_negatives(0.8, min_similarity=0.5)
     assert bank.group_ids.tolist() == [0, 0, 2, 2, 4]
     assert stats['merged'] == 4 and stats['groups'] == 2
     assert stats['largest'] == 2 and bank.merged_ratio == 0.8
-    mean01 = F.normalize(F.normalize(rows[:2], dim=1).sum(0), dim=0)
-    assert torch.allclose(bank.feats[0], mean01)
-    assert torch.allclose(bank.feats[1], mean01)
+    assert torch.equal(bank.feats[:4], F.normalize(rows[:4], dim=1))
     assert torch.allclose(bank.feats[4], torch.tensor([-1.0, 0.0]))

@@ -3,8 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from mmbank.models.utils.bank_update import (group_mean_rows, momentum_update,
-                                             random_unit_rows)
+from mmbank.models.utils.bank_update import momentum_update, random_unit_rows
 
 
 def test_momentum_update_follows_formula_with_view_average():
@@ -25,12 +24,3 @@ def test_random_unit_rows_are_unit_and_seeded():
     assert torch.allclose(rows.norm(dim=1), torch.ones(5))
     assert torch.equal(rows, random_unit_rows(5, 3, seed=1))
     assert not torch.equal(rows, random_unit_rows(5, 3, seed=2))
-
-
-def test_group_mean_rows_normalises_each_groups_mean():
-    feats = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    groups = torch.tensor([0, 0, 2])
-    out = group_mean_rows(feats, groups)
-    half = F.normalize(torch.tensor([[0.5, 0.5]]), dim=1)
-    assert torch.allclose(out[:2], half.expand(2, 2))
-    assert torch.allclose(out[2], F.normalize(feats[2:], dim=1)[0])

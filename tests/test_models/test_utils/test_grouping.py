@@ -35,14 +35,19 @@ def test_merge_nearest_groups_on_constructed_pairs():
     assert new.tolist() == [0, 0, 2, 3, 4, 5, 6]
 
 
-def test_mutual_requires_neighbour_to_point_back():
-    # 1 is 0's nearest, but 1's nearest is 2: not mutual for (0, 1)
+def test_only_mutual_pairs_merge():
+    # 1 is 0's nearest, but 1's nearest is 2: (1, 2) merges, (0, 1) never,
+    # although the target (all 3 samples) is not reached
     sim = torch.tensor([0.9, 0.95, 0.95])
     idx = torch.tensor([1, 2, 1])
     groups = torch.arange(3)
-    new = merge_nearest_groups(groups, sim, idx, 3, 4, mutual=True)
+    new = merge_nearest_groups(groups, sim, idx, 3, 4)
     assert new.tolist() == [0, 1, 1]
-    new = merge_nearest_groups(groups, sim, idx, 3, 4, mutual=False)
+    # at the group level: 0's nearest (1) is in the group {1, 2} whose
+    # member 2 points back at 0, so the pair is mutual and 0 joins
+    sim = torch.tensor([0.9, 0.95, 0.95])
+    idx = torch.tensor([1, 0, 0])
+    new = merge_nearest_groups(torch.tensor([0, 1, 1]), sim, idx, 3, 4)
     assert new.tolist() == [0, 0, 0]
 
 
@@ -57,8 +62,8 @@ def test_merge_hard_negatives_is_the_search_then_the_merge():
     feats = F.normalize(torch.randn(20, 4), dim=1)
     groups = torch.arange(20)
     sim, idx = nearest_other_group(feats, groups, 6)
-    want = merge_nearest_groups(groups, sim, idx, 8, 3, -1.0, False)
-    got = merge_hard_negatives(feats, groups, 8, 3, -1.0, False, 6)
+    want = merge_nearest_groups(groups, sim, idx, 8, 3, -1.0)
+    got = merge_hard_negatives(feats, groups, 8, 3, -1.0, 6)
     assert torch.equal(got, want)
     assert int((row_group_sizes(got) > 1).sum()) >= 8
 
@@ -72,7 +77,9 @@ def test_merge_nearest_groups_bounds_group_size():
     for _ in range(3):
         sim, idx = nearest_other_group(feats, groups)
         groups = merge_nearest_groups(groups, sim, idx, target_merged=6,
-                                      max_group_size=2, mutual=False)
+                                      max_group_size=2)
     sizes = torch.bincount(groups)
     assert int(sizes.max()) == 2
-    assert int((sizes == 2).sum()) == 3
+    # the first round pairs (0, 1) and (3, 4); the nearest rows of 2 (1 or
+    # 3) and of 5 (4) are in full pairs from then on, so they stay alone
+    assert groups.tolist() == [0, 0, 2, 3, 3, 5]
