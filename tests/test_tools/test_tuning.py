@@ -64,6 +64,10 @@ def test_short_variant_scales_schedule_and_merge_start():
     ('full-150e', lambda c: c.train_dataloader.dataset.pipeline[0]
      ['num_views'] == 2 and c.param_scheduler[0]['T_max'] == 150
      and merge_hook(c)['start_epoch'] == 75),
+    ('k2-b64-150e', lambda c: c.train_dataloader.dataset.pipeline[0]
+     ['num_views'] == 2 and c.train_dataloader.batch_size == 64
+     and c.param_scheduler[0]['T_max'] == 150
+     and merge_hook(c)['start_epoch'] == 75),
     ('k4-b32-75e', lambda c: c.train_dataloader.dataset.pipeline[0]
      ['num_views'] == 4 and c.train_dataloader.batch_size == 32
      and c.train_cfg.max_epochs == 75),

@@ -175,6 +175,12 @@ EQUAL_IMAGES = [
     variant('k4-b32', views=4, options=['train_dataloader.batch_size=32'],
             note='K=4, 32 samples a step (128 images): the steps and '
             'images of NPID for 300 epochs'),
+    # both levers at once: K = 2 for 150 epochs came within a point of
+    # NPID-300 with half its steps; 64 samples x 2 views has all of them
+    variant('k2-b64', 'full', 2 * PROTOCOL_EPOCHS,
+            options=['train_dataloader.batch_size=64'],
+            note='K=2, 64 samples a step (128 images), 150 epochs: the '
+            'steps and images of NPID for 300 epochs'),
 ]
 VARIANTS = (ladder(30) + ladder(PROTOCOL_EPOCHS) + NEGATIVES + ONE_AT_A_TIME
             + EQUAL_IMAGES)
