@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import re
 import statistics
 import sys
 
