@@ -91,3 +91,21 @@ def test_cpu_protocol_method_is_the_baselines_batch_times_views():
     # the monitor scores the validation queries, outside the subset
     assert npid.val_dataloader.dataset.test_mode is False
     assert tuple(npid.val_dataloader.dataset.index_range) == (45000, 50000)
+
+
+def test_batch32_method_is_its_npid_baselines_batch_times_views():
+    """At 32 samples a step too, the method is NPID's B x K views and
+    differs from its baseline in nothing the protocol fixes."""
+    npid = Config.fromfile(osp.join(
+        REPO, 'configs', 'npid',
+        'npid_resnet18-std-w32_1xb32-coslr-75e_cifar10-10k.py'))
+    full = Config.fromfile(osp.join(
+        REPO, 'configs', 'membank',
+        'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k.py'))
+    assert npid.train_dataloader.batch_size == \
+        full.train_dataloader.batch_size == 32
+    assert full.train_dataloader.dataset.pipeline[0]['num_views'] == 4
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg',
+                'val_dataloader'):
+        assert full[key] == npid[key], key
+    assert npid.model.type == 'NPID' and npid.model.neg_num == 4096

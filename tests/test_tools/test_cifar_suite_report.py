@@ -125,6 +125,15 @@ def test_margins_at_equal_epochs_and_compute():
     cells = [[c.strip() for c in r.split('|')[1:-1]]
              for r in cifar_suite.headline(steps).splitlines()[2:]]
     assert cells[4][2] == '+0.50 (n=1 vs 1; seeds apart)'
+    # ... and against NPID at its 32 samples a step (equal epochs and steps)
+    assert cells[6][0].startswith('NPID at 32 a step')
+    assert cells[6][2] == '-'
+    steps.append(_rec('npid-b32', 0, 45.5))
+    steps.append(_rec('npid-b32', 1, 46.5))
+    cells = [[c.strip() for c in r.split('|')[1:-1]]
+             for r in cifar_suite.headline(steps).splitlines()[2:]]
+    # 47 - (45.5 + 46.5) / 2
+    assert cells[6][2] == '+1.00 (n=1 vs 2; seeds apart)'
 
 
 def test_steps_per_epoch_follow_the_config_batch():
@@ -134,6 +143,9 @@ def test_steps_per_epoch_follow_the_config_batch():
     assert '_1xb32x4-' in full_steps and osp.exists(
         osp.join(osp.dirname(__file__), '..', '..', full_steps))
     assert cifar_suite.steps_per_epoch(dict(config=full_steps)) == 312
+    npid_b32 = cifar_suite.RUNS['npid-b32'][0]
+    assert osp.exists(osp.join(osp.dirname(__file__), '..', '..', npid_b32))
+    assert cifar_suite.steps_per_epoch(dict(config=npid_b32)) == 312
 
 
 def test_mean_curve_over_the_epochs_every_seed_has():

@@ -6,7 +6,8 @@ NPID), ``npid-4x`` (NPID with K = 4 times the epochs: as many images
 through the network as the 4-view runs, i.e. equal compute), ``vanilla`` /
 ``views`` / ``consistency`` / ``merge`` (configs/ablations/), ``full`` (the
 full method), ``full-steps`` (the full method with 128 / K samples x K
-views a step: the steps and images of ``npid-4x``) and the
+views a step: the steps and images of ``npid-4x``), ``npid-b32`` (NPID
+at full-steps' 32 samples a step, its equal-epochs baseline) and the
 unseen-category stand-in ``npid-0to4`` / ``full-0to4``
 (trained on classes 0-4; ``--test`` reads Recall@K and NMI among the test
 images of classes 5-9 with tools/retrieval.py, beside the retrieval floors
@@ -79,6 +80,13 @@ RUNS = {
                    f'{NUM_TRAIN // 1000}k.py', EPOCHS, VIEWS, False,
                    f'full method, {BATCH // VIEWS} samples x {VIEWS} views '
                    f'a step (the steps of NPID, {VIEWS}x epochs)'),
+    # NPID at full-steps' samples a step: four times the steps of 'npid' in
+    # about 1.1x its minutes; the protocol search's best margin over the
+    # pixel floors (docs/results.md, "Protocol search")
+    'npid-b32': (f'configs/npid/npid_resnet18-std-w32_1xb{BATCH // VIEWS}-'
+                 f'coslr-{EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k.py', EPOCHS,
+                 1, False, f"mmselfsup's NPID, {BATCH // VIEWS} samples a "
+                 'step'),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of
@@ -211,7 +219,10 @@ def headline(recs) -> str:
             ('full', f'npid-{VIEWS}x', 'NPID, equal compute'),
             ('full-steps', f'npid-{VIEWS}x',
              f'NPID, equal compute and steps ({BATCH // VIEWS} x {VIEWS} '
-             'a step)')):
+             'a step)'),
+            ('full-steps', 'npid-b32',
+             f'NPID at {BATCH // VIEWS} a step, equal epochs and steps '
+             f'({BATCH // VIEWS} x {VIEWS} a step)')):
         for queries, read in reads.items():
             cells = []
             for part in ('backbone', 'neck'):
