@@ -73,13 +73,6 @@ RUNS = {
     'merge': (ABL.format('merge', 1), EPOCHS, 1, False, '+ merging (K=1)'),
     f'npid-{VIEWS}x': (NPID.format(VIEWS * EPOCHS), VIEWS * EPOCHS, 1, False,
                        f"mmselfsup's NPID, {VIEWS}x epochs (equal compute)"),
-    # 128 / K samples x K views a step: the images of 'full' in K times its
-    # steps, i.e. the steps and images of NPID for K x the epochs
-    'full-steps': (f'configs/membank/membank_resnet18-std-w32_1xb'
-                   f'{BATCH // VIEWS}x{VIEWS}-coslr-{EPOCHS}e_cifar10-'
-                   f'{NUM_TRAIN // 1000}k.py', EPOCHS, VIEWS, False,
-                   f'full method, {BATCH // VIEWS} samples x {VIEWS} views '
-                   f'a step (the steps of NPID, {VIEWS}x epochs)'),
     # NPID at full-steps' samples a step: four times the steps of 'npid' in
     # about 1.1x its minutes; the protocol search's best margin over the
     # pixel floors (docs/results.md, "Protocol search")
@@ -87,6 +80,13 @@ RUNS = {
                  f'coslr-{EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k.py', EPOCHS,
                  1, False, f"mmselfsup's NPID, {BATCH // VIEWS} samples a "
                  'step'),
+    # 128 / K samples x K views a step: the images of 'full' in K times its
+    # steps, i.e. the steps and images of NPID for K x the epochs
+    'full-steps': (f'configs/membank/membank_resnet18-std-w32_1xb'
+                   f'{BATCH // VIEWS}x{VIEWS}-coslr-{EPOCHS}e_cifar10-'
+                   f'{NUM_TRAIN // 1000}k.py', EPOCHS, VIEWS, False,
+                   f'full method, {BATCH // VIEWS} samples x {VIEWS} views '
+                   f'a step (the steps of NPID, {VIEWS}x epochs)'),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of

@@ -23,7 +23,8 @@ README = osp.join(REPO, 'README.md')
 MODEL_ZOO = osp.join(REPO, 'configs', 'membank', 'README.md')
 #: first-cell labels of the CPU suite's rows that the README shows
 HEADLINE = ("mmselfsup's NPID", "mmselfsup's NPID, 4x epochs (equal compute)",
-            'full method', 'full method, 32 samples x 4 views a step (the '
+            'full method', "mmselfsup's NPID, 32 samples a step",
+            'full method, 32 samples x 4 views a step (the '
             'steps of NPID, 4x epochs)')
 
 
