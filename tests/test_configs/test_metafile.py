@@ -1,15 +1,18 @@
 """The model zoo's metafile names existing configs, and lists every config
 of configs/membank/ (mmselfsup's model-zoo format)."""
 import glob
-import json
 import os.path as osp
 import re
 import statistics
+import sys
 
 import yaml
 from mmengine.config import Config
 
 from conftest import REPO
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+from sync_docs import METAFILE_RUNS, suite_values  # noqa: E402
 
 
 def test_metafile_matches_the_configs():
@@ -31,46 +34,25 @@ def test_metafile_matches_the_configs():
         assert name in listed, f'{name} is missing from metafile.yml'
 
 
-#: metafile model -> the run of tools/benchmarks/cifar_suite.py that
-#: measured it (records in docs/records/cifar_suite/)
-SUITE_RUNS = {
-    'membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-10k': 'full',
-    'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k': 'full-steps',
-}
-
-
-def _suite_values(run, key, part=None):
-    values = []
-    for path in sorted(glob.glob(osp.join(REPO, 'docs', 'records',
-                                          'cifar_suite', f'{run}_seed*.json'))):
-        with open(path) as f:
-            value = json.load(f).get(key)
-        if part is not None and value is not None:
-            value = value.get(part)
-        if value is not None:
-            values.append(value)
-    return values
-
-
 def test_metafile_results_are_the_suite_records():
     """Every metric of a suite-measured model is the mean of its committed
     records over the number of seeds the task names."""
     with open(osp.join(REPO, 'configs', 'membank', 'metafile.yml')) as f:
         models = {m['Name']: m for m in yaml.safe_load(f)['Models']}
     checked = 0
-    for name, run in SUITE_RUNS.items():
+    for name, run in METAFILE_RUNS.items():
         for result in models[name]['Results'] or []:
             n = int(re.search(r'mean of (\d+) seeds?', result['Task'])[1])
             if result['Task'].startswith('Weighted kNN'):
                 expected = {
                     'Top 1 Accuracy (backbone)':
-                    _suite_values(run, 'test_top1', 'backbone'),
+                    suite_values(run, 'test_top1', 'backbone'),
                     'Top 1 Accuracy (embedding)':
-                    _suite_values(run, 'test_top1', 'neck')}
+                    suite_values(run, 'test_top1', 'neck')}
             else:
                 assert result['Task'].startswith('Linear Classification')
                 expected = {'Top 1 Accuracy':
-                            _suite_values(run, 'linear_top1')}
+                            suite_values(run, 'linear_top1')}
             assert set(result['Metrics']) == set(expected)
             for metric, values in expected.items():
                 assert len(values) == n, (name, metric, values)

@@ -77,3 +77,61 @@ def test_every_target_document_has_its_blocks():
         for name in blocks:
             assert f'<!-- {name} -->' in doc and f'<!-- /{name} -->' in doc, (
                 path, name)
+
+
+META = """Models:
+  - Name: a
+    # a comment that stays
+    Results:
+      - Task: Weighted kNN (k=200, T=0.1), test set, mean of 1 seed
+        Metrics:
+          Top 1 Accuracy (backbone): 50.0
+          Top 1 Accuracy (embedding): 51.0
+      - Task: Linear Classification (frozen backbone), test set, mean of 2 seeds
+        Metrics:
+          Top 1 Accuracy: 40.0
+  - Name: b
+    Results:
+      - Task: Weighted kNN (k=200, T=0.1), test set, mean of 1 seed
+        Metrics:
+          Top 1 Accuracy (backbone): 12.0
+"""
+
+
+def test_metafile_results_follow_the_records():
+    records = {('run-a', 'test_top1', 'backbone'): [50.5, 51.0],
+               ('run-a', 'test_top1', 'neck'): [54.9, 55.3],
+               ('run-a', 'test_top1', None): [{}, {}],
+               ('run-a', 'linear_top1', None): [41.0]}
+
+    def values(run, key, part=None):
+        return records[(run, key, part)]
+
+    out = sync_docs.sync_metafile(META, runs={'a': 'run-a'}, values=values)
+    lines = out.splitlines()
+    assert lines[2] == '    # a comment that stays'
+    assert lines[4].endswith('test set, mean of 2 seeds')
+    # (50.5 + 51.0) / 2 and (54.9 + 55.3) / 2
+    assert lines[6] == '          Top 1 Accuracy (backbone): 50.75'
+    assert lines[7] == '          Top 1 Accuracy (embedding): 55.1'
+    assert lines[8].endswith('test set, mean of 1 seed')
+    assert lines[10] == '          Top 1 Accuracy: 41.0'
+    # model b is not a suite model: untouched
+    assert lines[11:] == META.splitlines()[11:]
+    assert sync_docs.sync_metafile(out, runs={'a': 'run-a'},
+                                   values=values) == out
+    with pytest.raises(ValueError, match="suite run 'run-b'"):
+        sync_docs.sync_metafile(META, runs={'b': 'run-b'},
+                                values=lambda run, key, part=None: [])
+
+
+def test_suite_values_in_seed_order_without_missing(tmp_path):
+    import json
+    for seed, rec in ((1, {'test_top1': {'backbone': 2.0}}),
+                      (0, {'test_top1': {'backbone': 1.0}}),
+                      (2, {'test_top1': None})):
+        (tmp_path / f'x_seed{seed}.json').write_text(json.dumps(rec))
+    (tmp_path / 'xy_seed0.json').write_text(
+        json.dumps({'test_top1': {'backbone': 9.0}}))
+    assert sync_docs.suite_values('x', 'test_top1', 'backbone',
+                                  records=str(tmp_path)) == [1.0, 2.0]

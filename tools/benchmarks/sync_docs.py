@@ -7,7 +7,9 @@ README hold copies between ``<!-- NAME -->`` and ``<!-- /NAME -->``
 markers, which this script replaces with the report's first table, the
 whole report from its first table on, or (README) the headline rows of the
 CPU suite and its margins. Relative links are rebased from the report's
-directory to the document's.
+directory to the document's. The model zoo's metafile.yml gets the suite
+records' test means (and their number of seeds) for the models listed in
+``METAFILE_RUNS``.
 
 Usage:
     python tools/benchmarks/sync_docs.py [--check]
@@ -21,6 +23,20 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOC = osp.join(REPO, 'docs', 'results.md')
 README = osp.join(REPO, 'README.md')
 MODEL_ZOO = osp.join(REPO, 'configs', 'membank', 'README.md')
+METAFILE = osp.join(REPO, 'configs', 'membank', 'metafile.yml')
+SUITE_RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
+#: metafile model -> the run of tools/benchmarks/cifar_suite.py that
+#: measured it
+METAFILE_RUNS = {
+    'membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-10k': 'full',
+    'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k': 'full-steps',
+}
+#: metafile metric -> (record key, part of it or None)
+METRICS = {
+    'Top 1 Accuracy (backbone)': ('test_top1', 'backbone'),
+    'Top 1 Accuracy (embedding)': ('test_top1', 'neck'),
+    'Top 1 Accuracy': ('linear_top1', None),
+}
 #: first-cell labels of the CPU suite's rows that the README shows
 HEADLINE = ("mmselfsup's NPID", "mmselfsup's NPID, 4x epochs (equal compute)",
             'full method', "mmselfsup's NPID, 32 samples a step",
@@ -95,6 +111,56 @@ def sync(doc: str, tables: dict) -> str:
     return doc
 
 
+def suite_values(run: str, key: str, part=None, records=SUITE_RECORDS):
+    """``key`` (``[part]``) of every committed record of a suite run, in
+    seed order; records without it are left out."""
+    import glob
+    import json
+    values = []
+    for path in sorted(glob.glob(osp.join(records, f'{run}_seed*.json'))):
+        with open(path) as f:
+            value = json.load(f).get(key)
+        if part is not None and value is not None:
+            value = value.get(part)
+        if value is not None:
+            values.append(value)
+    return values
+
+
+def sync_metafile(text: str, runs=None, values=suite_values) -> str:
+    """metafile.yml ``text`` with the Results of each model in ``runs``
+    (default :data:`METAFILE_RUNS`) set from its suite records: every
+    metric of :data:`METRICS` becomes the mean (2 decimals) of
+    ``values(run, key, part)`` and its task's "mean of N seeds" the number
+    of values. Other lines, comments included, are kept; a metric with no
+    record is an error."""
+    import statistics
+    runs = METAFILE_RUNS if runs is None else runs
+    out, run, count = [], None, None
+    for line in text.splitlines(keepends=True):
+        name = re.match(r'\s*- Name: (\S+)', line)
+        if name:
+            run, count = runs.get(name.group(1)), None
+        task = re.match(r'(\s*- Task: .*mean of )(\d+) seeds?(.*\n?)', line)
+        metric = re.match(r'(\s*)(Top 1 Accuracy[^:]*): (\S+)(\s*)$', line)
+        if run and task:
+            kind = ('linear_top1' if 'Linear' in task.group(1) else
+                    'test_top1')
+            count = len(values(run, kind))
+            line = (f'{task.group(1)}{count} seed{"s" * (count != 1)}'
+                    f'{task.group(3)}')
+        elif run and metric:
+            key, part = METRICS[metric.group(2)]
+            found = values(run, key, part)
+            if not found:
+                raise ValueError(f'no {key} {part or ""} record of suite '
+                                 f'run {run!r}')
+            line = (f'{metric.group(1)}{metric.group(2)}: '
+                    f'{round(statistics.mean(found), 2)}{metric.group(4)}')
+        out.append(line)
+    return ''.join(out)
+
+
 def targets():
     """document -> {marker: (campaign records directory, extractor)}"""
     return {
@@ -130,6 +196,14 @@ def main(argv=None) -> int:
             if not args.check:
                 with open(path, 'w') as f:
                     f.write(new)
+    with open(METAFILE) as f:
+        meta = f.read()
+    new = sync_metafile(meta)
+    if new != meta:
+        stale.append(osp.relpath(METAFILE, REPO))
+        if not args.check:
+            with open(METAFILE, 'w') as f:
+                f.write(new)
     if args.check:
         print('out of date: ' + ', '.join(stale) if stale else 'up to date')
     return int(bool(stale)) if args.check else 0
