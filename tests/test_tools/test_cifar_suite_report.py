@@ -152,3 +152,35 @@ def test_mean_curve_over_the_epochs_every_seed_has():
     recs = [dict(curve={'k': {'10': 30.0, '20': 40.0, '25': 41.0}}),
             dict(curve={'k': {'10': 32.0, '20': 44.0}})]
     assert cifar_suite.mean_curve(recs, 'k') == {10: 31.0, 20: 42.0}
+
+
+def test_a_finished_run_brings_the_metafile_up_to_its_records(
+        tmp_path, monkeypatch):
+    import json
+
+    import sync_docs
+    records = tmp_path / 'records'
+    records.mkdir()
+    meta = tmp_path / 'metafile.yml'
+    meta.write_text(
+        '  - Name: m\n    Results:\n'
+        '      - Task: Weighted kNN, test set, mean of 1 seed\n'
+        '        Metrics:\n'
+        '          Top 1 Accuracy (backbone): 50.0\n')
+    for seed, top1 in ((0, 50.0), (1, 52.0)):
+        (records / f'run_seed{seed}.json').write_text(
+            json.dumps({'test_top1': {'backbone': top1}}))
+    monkeypatch.setattr(sync_docs, 'METAFILE_RUNS', {'m': 'run'})
+    monkeypatch.setattr(sync_docs, 'SUITE_RECORDS', str(records))
+    monkeypatch.setattr(sync_docs, 'METAFILE', str(meta))
+    monkeypatch.setattr(cifar_suite, 'report', lambda: None)
+    commits = []
+    monkeypatch.setattr(cifar_suite, 'commit',
+                        lambda paths, msg: commits.append((paths, msg)))
+    cifar_suite.after_record(dict(name='run_seed1'), do_commit=True)
+    assert meta.read_text().splitlines()[2].endswith('mean of 2 seeds')
+    assert meta.read_text().splitlines()[4].endswith(': 51.0')
+    assert commits == [([str(meta)], 'metafile.yml: Results with run_seed1')]
+    # up to date: nothing to commit
+    cifar_suite.after_record(dict(name='run_seed1'), do_commit=True)
+    assert len(commits) == 1

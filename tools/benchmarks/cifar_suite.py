@@ -294,6 +294,17 @@ def report(recs=None, out_dir=RECORDS) -> str:
     return table
 
 
+def after_record(record: dict, do_commit: bool = False) -> None:
+    """After each finished run: rewrite the report, and bring the model
+    zoo's metafile Results up to the records (committed with
+    ``do_commit``, so a committed record never leaves it stale)."""
+    import sync_docs
+    report()
+    if sync_docs.update_metafile() and do_commit:
+        commit([sync_docs.METAFILE],
+               f"metafile.yml: Results with {record['name']}")
+
+
 def unseen_floors() -> dict:
     """The retrieval floors of the stand-in's split
     (tools/benchmarks/retrieval_floors.py, computed once and kept)."""
@@ -442,7 +453,8 @@ def main(argv=None) -> int:
         names = args.only or list(RUNS) + list(UNSEEN_RUNS)
         recs = run_campaign(suite_runs(names, args.seeds, args.test),
                             work_root, RECORDS, args.parallel, args.commit,
-                            on_record=lambda rec: report())
+                            on_record=lambda rec: after_record(
+                                rec, args.commit))
         if args.test:
             for rec in recs:
                 if rec is not None and rec['run'] in LINEAR_RUNS:

@@ -111,11 +111,13 @@ def sync(doc: str, tables: dict) -> str:
     return doc
 
 
-def suite_values(run: str, key: str, part=None, records=SUITE_RECORDS):
-    """``key`` (``[part]``) of every committed record of a suite run, in
-    seed order; records without it are left out."""
+def suite_values(run: str, key: str, part=None, records=None):
+    """``key`` (``[part]``) of every committed record of a suite run (in
+    ``records``, default :data:`SUITE_RECORDS`), in seed order; records
+    without it are left out."""
     import glob
     import json
+    records = records or SUITE_RECORDS
     values = []
     for path in sorted(glob.glob(osp.join(records, f'{run}_seed*.json'))):
         with open(path) as f:
@@ -161,6 +163,20 @@ def sync_metafile(text: str, runs=None, values=suite_values) -> str:
     return ''.join(out)
 
 
+def update_metafile(path=None, write: bool = True) -> bool:
+    """Whether the Results of ``path`` (default :data:`METAFILE`) differ
+    from the suite records; with ``write``, rewrite them
+    (:func:`sync_metafile`)."""
+    path = path or METAFILE
+    with open(path) as f:
+        meta = f.read()
+    new = sync_metafile(meta)
+    if new != meta and write:
+        with open(path, 'w') as f:
+            f.write(new)
+    return new != meta
+
+
 def targets():
     """document -> {marker: (campaign records directory, extractor)}"""
     return {
@@ -196,14 +212,8 @@ def main(argv=None) -> int:
             if not args.check:
                 with open(path, 'w') as f:
                     f.write(new)
-    with open(METAFILE) as f:
-        meta = f.read()
-    new = sync_metafile(meta)
-    if new != meta:
+    if update_metafile(write=not args.check):
         stale.append(osp.relpath(METAFILE, REPO))
-        if not args.check:
-            with open(METAFILE, 'w') as f:
-                f.write(new)
     if args.check:
         print('out of date: ' + ', '.join(stale) if stale else 'up to date')
     return int(bool(stale)) if args.check else 0
