@@ -127,6 +127,27 @@ def test_adopted_run_keeps_its_log_wall_time(tmp_path, fake_train):
                                     str(tmp_path / 'r'))
     assert fake_train == []  # nothing trained again
     assert rec['train_minutes'] == pytest.approx(61.5)
+    assert rec['adopted'] is True and rec['resumed'] is False
+
+
+def test_adopted_resumed_run_sums_its_logs(tmp_path, fake_train):
+    work = tmp_path / 'w' / 'manual'
+    work.mkdir(parents=True)
+    (work / 'a.log').write_text(
+        '11/24 20:00:00 - mmengine - INFO - start\n'
+        '11/24 20:30:00 - mmengine - INFO - stop\n')
+    (work / 'b.log').write_text(  # the log file's stamps carry the year
+        '2026/11/24 22:00:00 - mmengine - INFO - resume\n'
+        '2026/11/24 22:15:30 - mmengine - INFO - end\n')
+    run = campaign.Run('manual', 'configs/x.py')
+    campaign.adopt(run, str(tmp_path / 'w'), ['a.log', 'b.log'],
+                   source='tuning/k2')
+    rec = campaign.train_and_record(run, str(tmp_path / 'w'),
+                                    str(tmp_path / 'r'))
+    assert fake_train == []
+    # 30 + 15.5 minutes, not the 2 h 15 from the first stamp to the last
+    assert rec['train_minutes'] == pytest.approx(45.5)
+    assert rec['adopted'] == 'tuning/k2' and rec['resumed'] is True
 
 
 def test_merge_purity_from_the_hook_log_lines(tmp_path):

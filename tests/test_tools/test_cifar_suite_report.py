@@ -125,15 +125,18 @@ def test_margins_at_equal_epochs_and_compute():
     cells = [[c.strip() for c in r.split('|')[1:-1]]
              for r in cifar_suite.headline(steps).splitlines()[2:]]
     assert cells[4][2] == '+0.50 (n=1 vs 1; seeds apart)'
-    # ... and against NPID at its 32 samples a step (equal epochs and steps)
-    assert cells[6][0].startswith('NPID at 32 a step')
+    # K = 2 at NPID's steps: no record yet
+    assert cells[6][0].startswith('NPID, equal compute and steps (64 x 2')
     assert cells[6][2] == '-'
+    # ... and 32 x 4 against NPID at its 32 samples a step (equal epochs)
+    assert cells[8][0].startswith('NPID at 32 a step')
+    assert cells[8][2] == '-'
     steps.append(_rec('npid-b32', 0, 45.5))
     steps.append(_rec('npid-b32', 1, 46.5))
     cells = [[c.strip() for c in r.split('|')[1:-1]]
              for r in cifar_suite.headline(steps).splitlines()[2:]]
     # 47 - (45.5 + 46.5) / 2
-    assert cells[6][2] == '+1.00 (n=1 vs 2; seeds apart)'
+    assert cells[8][2] == '+1.00 (n=1 vs 2; seeds apart)'
 
 
 def test_steps_per_epoch_follow_the_config_batch():

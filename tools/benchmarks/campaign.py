@@ -221,13 +221,15 @@ def commit(paths: Sequence[str], message: str) -> None:
 
 def log_wall_seconds(log_path: str) -> float:
     """Seconds from the first to the last timestamped line of an mmengine
-    log (``MM/DD HH:MM:SS - mmengine - ...``), for runs trained outside the
-    campaign (adopted with :func:`adopt`)."""
+    log (``[YYYY/]MM/DD HH:MM:SS - mmengine - ...``: the console's lines or
+    the log file's), for runs trained outside the campaign (adopted with
+    :func:`adopt`)."""
     import datetime
     stamps = []
     with open(log_path, errors='replace') as f:
         for line in f:
-            m = re.match(r'(\d\d/\d\d \d\d:\d\d:\d\d) - mmengine', line)
+            m = re.match(r'(?:\d{4}/)?(\d\d/\d\d \d\d:\d\d:\d\d) - mmengine',
+                         line)
             if m:
                 stamps.append(
                     datetime.datetime.strptime('2000/' + m.group(1),
@@ -240,14 +242,19 @@ def log_wall_seconds(log_path: str) -> float:
     return delta.total_seconds()
 
 
-def adopt(run: Run, work_root: str, log_name: str = 'train.out') -> None:
-    """Mark a run trained by hand with the same command as finished, with
-    the wall time of its log, so the campaign records it without training
-    again."""
+def adopt(run: Run, work_root: str, log_name='train.out',
+          source: Optional[str] = None) -> None:
+    """Mark a run trained outside the campaign with the same resolved
+    config as finished, with the wall time of its log (a list of names:
+    the sum over a resumed run's logs), so the campaign records it without
+    training again. ``source`` (e.g. the other campaign's run) goes into
+    the record as ``adopted``."""
     work = osp.join(work_root, run.name)
+    logs = [log_name] if isinstance(log_name, str) else list(log_name)
+    seconds = sum(log_wall_seconds(osp.join(work, name)) for name in logs)
     with open(osp.join(work, 'trained.json'), 'w') as f:
-        json.dump(dict(seconds=log_wall_seconds(osp.join(work, log_name)),
-                       resumed=False, adopted=True), f)
+        json.dump(dict(seconds=seconds, resumed=len(logs) > 1,
+                       adopted=source or True), f)
 
 
 def _test_key(run: Run) -> str:
@@ -349,6 +356,8 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
         minutes += branch_minutes  # the run's whole cost
     record['train_minutes'] = minutes
     record['resumed'] = train_info['resumed']
+    if train_info.get('adopted'):  # trained outside the campaign: by what
+        record['adopted'] = train_info['adopted']
     if run.test:
         record[_test_key(run)] = final_read(run, work, log, threads_env)
     os.makedirs(records_dir, exist_ok=True)

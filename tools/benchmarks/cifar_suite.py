@@ -6,7 +6,8 @@ NPID), ``npid-4x`` (NPID with K = 4 times the epochs: as many images
 through the network as the 4-view runs, i.e. equal compute), ``vanilla`` /
 ``views`` / ``consistency`` / ``merge`` (configs/ablations/), ``full`` (the
 full method), ``full-steps`` (the full method with 128 / K samples x K
-views a step: the steps and images of ``npid-4x``), ``npid-b32`` (NPID
+views a step: the steps and images of ``npid-4x``), ``full-k2-steps``
+(K = 2 views of 64 samples for 2x the epochs: the same), ``npid-b32`` (NPID
 at full-steps' 32 samples a step, its equal-epochs baseline) and the
 unseen-category stand-in ``npid-0to4`` / ``full-0to4``
 (trained on classes 0-4; ``--test`` reads Recall@K and NMI among the test
@@ -87,6 +88,14 @@ RUNS = {
                    f'{NUM_TRAIN // 1000}k.py', EPOCHS, VIEWS, False,
                    f'full method, {BATCH // VIEWS} samples x {VIEWS} views '
                    f'a step (the steps of NPID, {VIEWS}x epochs)'),
+    # K = 2 views of 64 samples for twice the epochs: the steps and images
+    # of NPID for 4x the epochs too, the best equal-compute setting on
+    # validation (tuning.py --only k2-b64-150e; the same resolved config)
+    'full-k2-steps': ('configs/membank/membank_resnet18-std-w32_1xb64x2-'
+                      f'coslr-{2 * EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k.py',
+                      2 * EPOCHS, 2, False,
+                      f'full method, 64 samples x 2 views a step, '
+                      f'{2 * EPOCHS} epochs (the steps of NPID, 4x epochs)'),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of
@@ -220,6 +229,9 @@ def headline(recs) -> str:
             ('full-steps', f'npid-{VIEWS}x',
              f'NPID, equal compute and steps ({BATCH // VIEWS} x {VIEWS} '
              'a step)'),
+            ('full-k2-steps', f'npid-{VIEWS}x',
+             'NPID, equal compute and steps (64 x 2 a step, '
+             f'{2 * EPOCHS} epochs)'),
             ('full-steps', 'npid-b32',
              f'NPID at {BATCH // VIEWS} a step, equal epochs and steps '
              f'({BATCH // VIEWS} x {VIEWS} a step)')):

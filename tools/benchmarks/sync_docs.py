@@ -30,6 +30,8 @@ SUITE_RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
 METAFILE_RUNS = {
     'membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-10k': 'full',
     'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k': 'full-steps',
+    'membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k':
+    'full-k2-steps',
 }
 #: metafile metric -> (record key, part of it or None)
 METRICS = {
@@ -41,6 +43,8 @@ METRICS = {
 HEADLINE = ("mmselfsup's NPID", "mmselfsup's NPID, 4x epochs (equal compute)",
             'full method', "mmselfsup's NPID, 32 samples a step",
             'full method, 32 samples x 4 views a step (the '
+            'steps of NPID, 4x epochs)',
+            'full method, 64 samples x 2 views a step, 150 epochs (the '
             'steps of NPID, 4x epochs)')
 
 
