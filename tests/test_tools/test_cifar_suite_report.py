@@ -124,7 +124,8 @@ def test_margins_at_equal_epochs_and_compute():
     steps = recs + [_rec('full-steps', 0, 47.0)]
     cells = [[c.strip() for c in r.split('|')[1:-1]]
              for r in cifar_suite.headline(steps).splitlines()[2:]]
-    assert cells[4][2] == '+0.50 (n=1 vs 1; seeds apart)'
+    # one seed against one: "apart" would say nothing
+    assert cells[4][2] == '+0.50 (n=1 vs 1; one seed each)'
     # K = 2 at NPID's steps: no record yet
     assert cells[6][0].startswith('NPID, equal compute and steps (64 x 2')
     assert cells[6][2] == '-'

@@ -242,8 +242,8 @@ def headline(recs) -> str:
                 if m is None:
                     cells.append('-')
                     continue
-                spread = ('seeds apart' if m['apart'] else
-                          'seeds overlap')
+                spread = ('one seed each' if m['n'] == (1, 1) else
+                          'seeds apart' if m['apart'] else 'seeds overlap')
                 cells.append(f"{m['diff']:+.2f} (n={m['n'][0]} vs "
                              f"{m['n'][1]}; {spread})")
             lines.append(f'| {label} | {queries} | ' + ' | '.join(cells) +
