@@ -15,6 +15,9 @@ _base_ = [
 
 num_train = 10000
 batch_size = 128  # samples per step; the method adds K views of each
+# (the protocol's NPID runs at 32 samples a step, +7.6 test kNN over the
+# pixel floor against +4.5 at 128: configs/npid/*_1xb32-*; the configs'
+# names give their samples x views a step)
 max_epochs = 75
 lr = 0.03
 backbone = dict(
