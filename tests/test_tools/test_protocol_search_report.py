@@ -29,9 +29,14 @@ def test_suite_points_take_minutes_from_step_times(tmp_path):
            config='configs/ablations/membank-full_resnet18-std-w32_'
            '1xb128x4-coslr-75e_cifar10-10k.py', mean_step_seconds=0.7,
            curve=curve)
+    _write(tmp_path, 'npid-b32_seed1', run='npid-b32', seed=1, epochs=75,
+           config='configs/npid/npid_resnet18-std-w32_1xb32-coslr-75e_'
+           'cifar10-10k.py', mean_step_seconds=0.16, curve=curve)
     points = protocol_search.suite_points(str(tmp_path))
-    # 0.5 s x 78 steps of 128 in 10,000 samples x 300 epochs = 195 min
-    assert points == [('NPID 300e, seed 0', 195.0, 54.0)]
+    # 0.5 s x 78 steps of 128 in 10,000 samples x 300 epochs = 195 min;
+    # 0.16 s x 312 steps of 32 x 75 epochs = 62.4 min
+    assert sorted(points) == [('NPID b128 300e, seed 0', 195.0, 54.0),
+                              ('NPID b32 75e, seed 1', 62.4, 54.0)]
 
 
 def test_floors_table_lists_knn_floors_only():

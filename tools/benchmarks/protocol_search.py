@@ -179,7 +179,7 @@ def report(out_dir: str = RECORDS) -> str:
 
 
 #: The comparison's NPID runs on the chosen protocol (10,000 images,
-#: half-width standard stem, batch 128): more points of the frontier.
+#: half-width standard stem; batch 128 or 32): more points of the frontier.
 SUITE = osp.join(REPO, 'docs', 'records', 'cifar_suite')
 
 
@@ -191,10 +191,10 @@ def suite_points(suite_dir: str = SUITE) -> list:
     for r in read_records(suite_dir):
         if r.get('run', '').startswith('npid') and 'cifar10-10k' in \
                 r['config'] and r.get('mean_step_seconds'):
-            minutes = (r['mean_step_seconds'] * steps_per_epoch(r) *
-                       r['epochs'] / 60)
-            points.append((f"NPID {r['epochs']}e, seed {r['seed']}",
-                           minutes, last_monitor_top1(r)))
+            steps = steps_per_epoch(r)
+            minutes = r['mean_step_seconds'] * steps * r['epochs'] / 60
+            points.append((f"NPID b{10000 // steps} {r['epochs']}e, seed "
+                           f"{r['seed']}", minutes, last_monitor_top1(r)))
     return points
 
 
