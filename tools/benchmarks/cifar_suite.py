@@ -22,7 +22,7 @@ with one thread each, through tools/benchmarks/campaign.py: a finished run
 one resumed from its last checkpoint, and with ``--commit`` each record is
 committed as it finishes. ``--test`` is the final read, once per chosen
 setting: tools/knn.py of each run's last checkpoint on the 10,000 test
-images, and the linear probe of the seeded runs.
+images, and the linear probe of the NPID / full-method pairs (``LINEAR_RUNS``).
 
 The report (``README.md`` and ``knn_curves.png`` beside the records)
 shows every run beside the floors of the same memory and queries (raw
@@ -111,7 +111,8 @@ UNSEEN_RUNS = {
 UNSEEN_FLOORS = osp.join(FLOORS, 'retrieval_cifar10-5to9.json')
 LINEAR = ('configs/benchmarks/linear/resnet18_linear-1xb256-coslr-10e_'
           f'cifar10-{NUM_TRAIN // 1000}k.py')
-LINEAR_RUNS = ('npid', 'full')
+# the seeded comparison at 128 samples a step and the protocol's at 32
+LINEAR_RUNS = ('npid', 'full', 'npid-b32', 'full-steps')
 FLOOR_LABELS = {
     'pixels_standardised': 'floor: raw pixels, standardised per channel',
     'pixels_centred': 'floor: raw pixels, centred per image',
