@@ -22,7 +22,8 @@ with one thread each, through tools/benchmarks/campaign.py: a finished run
 one resumed from its last checkpoint, and with ``--commit`` each record is
 committed as it finishes. ``--test`` is the final read, once per chosen
 setting: tools/knn.py of each run's last checkpoint on the 10,000 test
-images, and the linear probe of the NPID / full-method pairs (``LINEAR_RUNS``).
+images, and the linear probe of the NPID / full-method pairs
+(``LINEAR_RUNS``).
 
 The report (``README.md`` and ``knn_curves.png`` beside the records)
 shows every run beside the floors of the same memory and queries (raw
@@ -450,7 +451,7 @@ def main(argv=None) -> int:
                         choices=list(RUNS) + list(UNSEEN_RUNS))
     parser.add_argument('--test', action='store_true',
                         help='final read: kNN on the test set and the '
-                        'linear probe of the seeded runs')
+                        'linear probe of the LINEAR_RUNS')
     parser.add_argument('--parallel', type=int, default=2)
     parser.add_argument('--commit', action='store_true',
                         help='git-commit each record as it finishes')
