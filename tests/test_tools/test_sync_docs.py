@@ -120,6 +120,10 @@ def test_metafile_results_follow_the_records():
     assert lines[11:] == META.splitlines()[11:]
     assert sync_docs.sync_metafile(out, runs={'a': 'run-a'},
                                    values=values) == out
+    # a kNN task's metric must name its part
+    bad = META.replace('Top 1 Accuracy (embedding)', 'Top 1 Accuracy')
+    with pytest.raises(ValueError, match='not a metric of test_top1'):
+        sync_docs.sync_metafile(bad, runs={'a': 'run-a'}, values=values)
     with pytest.raises(ValueError, match="suite run 'run-b'"):
         sync_docs.sync_metafile(META, runs={'b': 'run-b'},
                                 values=lambda run, key, part=None: [])

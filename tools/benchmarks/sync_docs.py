@@ -33,11 +33,12 @@ METAFILE_RUNS = {
     'membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k':
     'full-k2-steps',
 }
-#: metafile metric -> (record key, part of it or None)
+#: record key of a metafile task ("Linear Classification ..." or kNN) ->
+#: {metric: part of the record's value, or None}
 METRICS = {
-    'Top 1 Accuracy (backbone)': ('test_top1', 'backbone'),
-    'Top 1 Accuracy (embedding)': ('test_top1', 'neck'),
-    'Top 1 Accuracy': ('linear_top1', None),
+    'test_top1': {'Top 1 Accuracy (backbone)': 'backbone',
+                  'Top 1 Accuracy (embedding)': 'neck'},
+    'linear_top1': {'Top 1 Accuracy': None},
 }
 #: first-cell labels of the CPU suite's rows that the README shows
 HEADLINE = ("mmselfsup's NPID", "mmselfsup's NPID, 4x epochs (equal compute)",
@@ -142,21 +143,24 @@ def sync_metafile(text: str, runs=None, values=suite_values) -> str:
     record is an error."""
     import statistics
     runs = METAFILE_RUNS if runs is None else runs
-    out, run, count = [], None, None
+    out, run, key = [], None, None
     for line in text.splitlines(keepends=True):
         name = re.match(r'\s*- Name: (\S+)', line)
         if name:
-            run, count = runs.get(name.group(1)), None
+            run, key = runs.get(name.group(1)), None
         task = re.match(r'(\s*- Task: .*mean of )(\d+) seeds?(.*\n?)', line)
         metric = re.match(r'(\s*)(Top 1 Accuracy[^:]*): (\S+)(\s*)$', line)
         if run and task:
-            kind = ('linear_top1' if 'Linear' in task.group(1) else
-                    'test_top1')
-            count = len(values(run, kind))
+            key = ('linear_top1' if 'Linear' in task.group(1) else
+                   'test_top1')
+            count = len(values(run, key))
             line = (f'{task.group(1)}{count} seed{"s" * (count != 1)}'
                     f'{task.group(3)}')
-        elif run and metric:
-            key, part = METRICS[metric.group(2)]
+        elif run and key and metric:
+            if metric.group(2) not in METRICS[key]:
+                raise ValueError(f'{metric.group(2)!r} is not a metric of '
+                                 f'{key} (model of suite run {run!r})')
+            part = METRICS[key][metric.group(2)]
             found = values(run, key, part)
             if not found:
                 raise ValueError(f'no {key} {part or ""} record of suite '
