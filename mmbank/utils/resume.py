@@ -1,6 +1,25 @@
 """Which checkpoint ``--resume`` continues from."""
+import os
 import os.path as osp
+import re
 from typing import Optional, Tuple
+
+# the names mmengine's CheckpointHook gives checkpoints by default
+_CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+
+
+def newest_checkpoint_file(work_dir: str) -> Optional[str]:
+    """The ``epoch_N.pth`` of ``work_dir`` with the largest ``N`` (or, with
+    none, the ``iter_N.pth``), or None."""
+    found = {'epoch': [], 'iter': []}
+    for name in os.listdir(work_dir) if osp.isdir(work_dir) else []:
+        match = _CHECKPOINT_NAME.match(name)
+        if match and osp.isfile(osp.join(work_dir, name)):
+            found[match.group(1)].append((int(match.group(2)), name))
+    for kind in ('epoch', 'iter'):
+        if found[kind]:
+            return osp.join(work_dir, max(found[kind])[1])
+    return None
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -17,13 +36,17 @@ def latest_checkpoint(work_dir: str) -> Tuple[Optional[str], str]:
     The recorded checkpoint is used when it lies inside ``work_dir``;
     otherwise a file of the same name in ``work_dir`` (the copy's own); and
     only then the recorded path (checkpoints saved to another ``out_dir``).
+    Without a record (mmengine writes ``last_checkpoint`` non-atomically, so
+    a crash can leave it empty), the newest ``epoch_N.pth`` (or
+    ``iter_N.pth``) in ``work_dir``.
 
     Args:
         work_dir (str): The run's work directory.
 
     Returns:
-        tuple: The checkpoint (None when ``work_dir`` has no
-        ``last_checkpoint``) and a sentence saying where it comes from.
+        tuple: The checkpoint (None when ``work_dir`` has neither a
+        ``last_checkpoint`` nor a checkpoint) and a sentence saying where it
+        comes from.
 
     Raises:
         FileNotFoundError: ``last_checkpoint`` names a checkpoint that is
@@ -35,6 +58,11 @@ def latest_checkpoint(work_dir: str) -> Tuple[Optional[str], str]:
         with open(record) as f:
             recorded = f.read().strip()
     if not recorded:
+        newest = newest_checkpoint_file(work_dir)
+        if newest is not None:
+            state = 'is empty' if osp.isfile(record) else 'is missing'
+            return newest, (f'Resuming from {newest}, the newest checkpoint '
+                            f'in {work_dir} ({record} {state}).')
         return None, (f'No checkpoint found in {work_dir} (it has no '
                       'last_checkpoint file): training starts from scratch.')
     if '://' in recorded:  # a remote backend: as recorded

@@ -3,17 +3,21 @@
 Each one is applied once, by ``import mmbank``
 (:func:`apply_upstream_fixes`), and has a test that fails without it (in
 ``tests/test_utils/``: this module's, ``test_weights_only_loading.py`` and
-``test_atomic_write.py``); the tools call the CPU-only distributed set-up
+``test_atomic_write.py``, ``test_checkpoint_pruning.py``); the tools call
+the CPU-only distributed set-up
 themselves (:mod:`.cpu_distributed`).
 """
 from typing import List
 
 from .atomic_write import (atomic_put,  # noqa: F401
+                           remove_stale_temporaries,
                            write_local_files_atomically)
+from .checkpoint_pruning import \
+    save_before_removing_old_checkpoints  # noqa: F401
 from .cpu_distributed import (init_cpu_distributed,  # noqa: F401
                               use_cpu_distributed_config)
 from .weights_only_loading import (  # noqa: F401
-    UnsafeCheckpointError, checkpoint_safe_globals,
+    UnsafeCheckpointError, checkpoint_safe_globals, drop_executable_config,
     force_weights_only_in_mmengine, history_buffer_getattr,
     keep_weights_only_checkpoint_loading)
 
@@ -48,3 +52,4 @@ def apply_upstream_fixes() -> None:
     fix_runner_registry_locations()
     keep_weights_only_checkpoint_loading()
     write_local_files_atomically()
+    save_before_removing_old_checkpoints()

@@ -59,13 +59,31 @@ def checkpoint_safe_globals() -> List[Any]:
     ]
 
 
+def drop_executable_config(checkpoint: Any) -> Any:
+    """Remove ``meta['config']`` from a loaded checkpoint, in place.
+
+    mmengine's ``Runner.resume`` (and ``FlexibleRunner``'s) passes that
+    string, when present, to ``Config.fromstring``, which executes it as
+    Python: a checkpoint that passes weights-only loading could still run
+    code on ``--resume``. mmengine >= 0.7 never writes the key (it saves the
+    config as ``meta['cfg']``, which nothing on the training path executes);
+    only mmcv 1.x checkpoints had it, for a ``gpu_ids`` check that does not
+    apply to mmengine configs. Returns ``checkpoint``.
+    """
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    if isinstance(meta, dict):
+        meta.pop('config', None)
+    return checkpoint
+
+
 def _refuse_unsafe_checkpoints(load_checkpoint):
-    """Wrap ``CheckpointLoader.load_checkpoint`` to explain refusals."""
+    """Wrap ``CheckpointLoader.load_checkpoint`` to explain refusals and to
+    drop what a runner would execute (:func:`drop_executable_config`)."""
 
     def load(cls, filename, map_location=None, logger='current'):
         try:
-            return load_checkpoint.__func__(cls, filename, map_location,
-                                            logger)
+            return drop_executable_config(load_checkpoint.__func__(
+                cls, filename, map_location, logger))
         except pickle.UnpicklingError as err:
             if isinstance(err, UnsafeCheckpointError):
                 raise
@@ -133,7 +151,9 @@ def keep_weights_only_checkpoint_loading() -> None:
     torch >= 2.6 loads checkpoints weights-only; mmengine's own checkpoints
     then fail to load. This allows exactly :func:`checkpoint_safe_globals`
     and turns torch's refusal of anything else into
-    :class:`UnsafeCheckpointError`, for every path that goes through
+    :class:`UnsafeCheckpointError`, and drops the one string of a checkpoint
+    that mmengine would execute (:func:`drop_executable_config`), for every
+    path that goes through
     mmengine's ``CheckpointLoader`` (resume, ``load_from``,
     ``init_cfg=dict(type='Pretrained')`` and mmbank's tools).
     """

@@ -279,3 +279,36 @@ def test_amp_on_cpu_trains_under_bfloat16_autocast(tiny_cifar10, tmp_path):
     assert "type='CPUAmpOptimWrapper'" in log
     assert "dtype='bfloat16'" in log
     assert _load(osp.join(work, 'epoch_1.pth'))['meta']['epoch'] == 1
+
+
+def _with_code_in_config(path, marker):
+    """Rewrite a checkpoint we made (trusted, so loaded in full) with a
+    line of Python appended to the config strings it carries, as a crafted
+    checkpoint would: the strings still pass weights-only loading."""
+    ckpt = torch.load(path, weights_only=False)
+    line = f"\n_p = __import__('os').system('touch {marker}')\n"
+    ckpt['meta']['config'] = ckpt['meta']['cfg'] + line  # mmcv 1.x's key
+    ckpt['meta']['cfg'] += line
+    torch.save(ckpt, path)
+
+
+@pytest.mark.parametrize('how', ['path', 'auto'])
+def test_resume_never_executes_the_config_string_of_a_checkpoint(
+        tiny_cifar10, tmp_path, how):
+    """mmengine's Runner.resume ran meta['config'] through
+    Config.fromstring, and ResumeScheduleHook meta['cfg']: code ran."""
+    work, marker = str(tmp_path / 'work'), str(tmp_path / 'MARKER')
+    run_tool('tools/train.py', NPID_COSINE, '--work-dir', work,
+             '--cfg-options', _data(tiny_cifar10))
+    checkpoint = osp.join(work, 'epoch_1.pth')
+    _with_code_in_config(checkpoint, marker)
+    resume = ['--resume', checkpoint] if how == 'path' else ['--resume']
+    proc = run_tool('tools/train.py', NPID_COSINE, '--work-dir', work,
+                    *resume, '--cfg-options', _data(tiny_cifar10),
+                    'train_cfg.max_epochs=2')
+    log = proc.stdout + proc.stderr
+    assert not osp.exists(marker)
+    assert 'resumed epoch: 1, iter: 2' in log
+    # the saved run's length still comes through, from data
+    assert 'train_cfg.max_epochs grew from 1 to 2 but the param_scheduler ' \
+        'ends at epoch 1' in log, log[-3000:]

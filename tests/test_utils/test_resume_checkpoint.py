@@ -56,3 +56,23 @@ def test_record_of_a_vanished_checkpoint_is_an_error(tmp_path):
     (tmp_path / 'last_checkpoint').write_text('/nowhere/epoch_9.pth')
     with pytest.raises(FileNotFoundError, match='cannot resume'):
         latest_checkpoint(str(tmp_path))
+
+
+@pytest.mark.parametrize('record', ['', None])
+def test_empty_or_missing_record_resumes_from_the_newest_checkpoint(
+        tmp_path, record):
+    """mmengine writes last_checkpoint non-atomically: a crash can leave it
+    empty, and --resume then started from scratch beside epoch_10.pth."""
+    for name in ('epoch_3.pth', 'epoch_10.pth', 'iter_50.pth', 'best.pth'):
+        (tmp_path / name).write_bytes(b'checkpoint')
+    if record is not None:
+        (tmp_path / 'last_checkpoint').write_text(record)
+    path, note = latest_checkpoint(str(tmp_path))
+    assert path == str(tmp_path / 'epoch_10.pth')
+    state = 'is empty' if record is not None else 'is missing'
+    assert note == (f'Resuming from {path}, the newest checkpoint in '
+                    f'{tmp_path} ({tmp_path / "last_checkpoint"} {state}).')
+    for name in ('epoch_3.pth', 'epoch_10.pth', 'best.pth'):
+        (tmp_path / name).unlink()
+    assert latest_checkpoint(str(tmp_path))[0] == str(tmp_path /
+                                                      'iter_50.pth')

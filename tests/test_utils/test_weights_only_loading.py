@@ -185,3 +185,12 @@ def test_env_var_cannot_turn_weights_only_off_on_resume(
     assert 'UnsafeCheckpointError: Refusing to load checkpoint' in \
         proc.stderr
     assert not osp.exists(marker)
+
+
+def test_loaded_checkpoints_lose_the_config_string_runners_execute(
+        tmp_path):
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save(dict(meta=dict(epoch=1, config='import os', cfg='a = 1'),
+                    state_dict={'w': torch.ones(1)}), path)
+    ckpt = _load_checkpoint(path, map_location='cpu')
+    assert ckpt['meta'] == dict(epoch=1, cfg='a = 1')

@@ -1,7 +1,6 @@
 import copy
 from typing import Any, Dict, List, Optional
 
-from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.optim.scheduler import ReduceOnPlateauParamScheduler
 
@@ -106,11 +105,13 @@ class ResumeScheduleHook(Hook):
             return
         self._resumed = True
         self._saved = checkpoint.get('param_schedulers')
-        try:
-            old_cfg = Config.fromstring(checkpoint['meta']['cfg'], '.py')
-            self._saved_max_epochs = old_cfg.train_cfg.get('max_epochs')
-        except Exception:  # no or unreadable config in the checkpoint
-            self._saved_max_epochs = None
+        # from data: RuntimeInfoHook's record of the saved run's length (the
+        # config string in the checkpoint is Python, never executed here)
+        runtime_info = (checkpoint.get('message_hub') or {}).get(
+            'runtime_info') or {}
+        max_epochs = runtime_info.get('max_epochs')
+        self._saved_max_epochs = max_epochs if isinstance(
+            max_epochs, int) else None
 
     def before_train(self, runner) -> None:
         if not self._resumed:
