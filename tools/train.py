@@ -19,7 +19,8 @@ import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmbank.engine.hooks import ResumeScheduleHook  # noqa: E402
+from mmbank.engine.hooks import (ResumeScheduleHook,  # noqa: E402
+                                 use_channels_last_wrapper)
 from mmbank.utils.cli import add_launch_arguments, set_local_rank  # noqa
 from mmbank.utils.resume import latest_checkpoint  # noqa: E402
 from mmbank.utils.upstream_fixes import (  # noqa: E402
@@ -120,6 +121,7 @@ def build_config(args) -> Config:
     if args.amp:
         use_amp(cfg)
     use_cpu_distributed_config(cfg, args.launcher)
+    use_channels_last_wrapper(cfg, args.launcher)
     return cfg
 
 

@@ -312,3 +312,30 @@ def test_resume_never_executes_the_config_string_of_a_checkpoint(
     # the saved run's length still comes through, from data
     assert 'train_cfg.max_epochs grew from 1 to 2 but the param_scheduler ' \
         'ends at epoch 1' in log, log[-3000:]
+
+
+def _two_ranks(*args):
+    return run_tool('-m', 'torch.distributed.run', '--nproc_per_node=2',
+                    f'--master_port={_free_port()}', 'tools/train.py',
+                    *args, '--launcher', 'pytorch', timeout=600)
+
+
+def test_two_ranks_with_channels_last_resume_exactly(tiny_cifar10,
+                                                     tmp_path):
+    """Converted after DDP wrapped it, the model took a wrong first step
+    after every start and resume (gradients in a permuted layout)."""
+    config = osp.join(TEST_CONFIGS, 'membank_tiny_channels_last.py')
+    options = ('--cfg-options', _data(tiny_cifar10),
+               'train_dataloader.batch_size=4')
+    straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
+    proc = _two_ranks(config, '--work-dir', straight, *options)
+    assert "type='ChannelsLastDistributedDataParallel'" in \
+        proc.stdout + proc.stderr
+    os.makedirs(split)
+    shutil.copy(osp.join(straight, 'epoch_1.pth'), split)
+    _two_ranks(config, '--work-dir', split, '--resume',
+               osp.join(split, 'epoch_1.pth'), *options)
+    state = _assert_same_run(osp.join(straight, 'epoch_2.pth'),
+                             osp.join(split, 'epoch_2.pth'))
+    assert state['backbone.conv1.weight'].is_contiguous(
+        memory_format=torch.channels_last)

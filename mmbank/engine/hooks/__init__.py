@@ -1,4 +1,5 @@
-from .channels_last_hook import ChannelsLastHook, to_channels_last
+from .channels_last_hook import (ChannelsLastHook, to_channels_last,
+                                 use_channels_last_wrapper)
 from .check_invalid_loss_hook import CheckInvalidLossHook, InvalidLossError
 from .hard_negative_merge_hook import HardNegativeMergeHook
 from .memory_bank_setup_hook import (MemoryBankCheckHook, MemoryBankSetupHook,
@@ -7,7 +8,7 @@ from .resume_schedule_hook import ResumeScheduleHook
 from .rng_state_hook import RNGStateHook
 
 __all__ = [
-    'ChannelsLastHook', 'to_channels_last', 'CheckInvalidLossHook',
+    'ChannelsLastHook', 'to_channels_last', 'use_channels_last_wrapper', 'CheckInvalidLossHook',
     'InvalidLossError', 'HardNegativeMergeHook', 'MemoryBankSetupHook',
     'MemoryBankCheckHook',
     'find_modules', 'ResumeScheduleHook', 'RNGStateHook'

@@ -1,0 +1,3 @@
+from .channels_last_ddp import ChannelsLastDistributedDataParallel
+
+__all__ = ['ChannelsLastDistributedDataParallel']
