@@ -4,8 +4,13 @@ What :class:`mmbank.engine.hooks.RNGStateHook` uses to make a resumed run
 draw the same random augmentation as an uninterrupted one:
 
 - :func:`get_rng_state` / :func:`set_rng_state`: the python, numpy and torch
-  (CPU and CUDA) generators of this process, as a dict that checkpoints can
-  hold and load weights-only (tuples, ints, floats and tensors only);
+  (CPU and CUDA) generators of this process, and the own generators of a
+  model's modules (:func:`module_generators`, e.g. the one
+  ``BatchedViewsDataPreprocessor`` draws its views from), as a dict that
+  checkpoints can hold and load weights-only (tuples, ints, floats, strings
+  and tensors only);
+- :func:`derive_seed`: a seed for one stream of one rank, e.g. a module's
+  generator, from the run's seed;
 - :class:`EpochWorkerSeeding`: a data-loader ``worker_init_fn`` that seeds
   every worker from ``(seed, rank, worker id, epoch)``, and reseeds
   persistent workers when the epoch changes, so each epoch draws new values
@@ -21,13 +26,46 @@ import torch
 _MASK64 = (1 << 64) - 1
 
 
-def get_rng_state() -> Dict[str, Any]:
-    """The states of the python, numpy and torch generators of this process.
+def derive_seed(seed: int, rank: int, stream: int = 0) -> int:
+    """A 63-bit seed for stream ``stream`` of rank ``rank`` of a run seeded
+    with ``seed``.
+
+    A numpy ``SeedSequence`` mixes the three numbers, so ranks (which
+    mmengine seeds alike by default) and streams get unrelated generators.
+    """
+    words = np.random.SeedSequence(
+        [int(seed) & _MASK64, int(rank), int(stream)]).generate_state(2)
+    return (int(words[0]) << 32 | int(words[1])) & ((1 << 63) - 1)
+
+
+def module_generators(model: Optional[torch.nn.Module]
+                      ) -> Dict[str, torch.Generator]:
+    """The ``torch.Generator`` of every sub-module of ``model`` that draws
+    from its own (a ``generator`` attribute holding one), by module name
+    (``''`` for ``model`` itself)."""
+    if model is None:
+        return {}
+    found = {}
+    for name, module in model.named_modules():
+        generator = getattr(module, 'generator', None)
+        if isinstance(generator, torch.Generator):
+            found[name] = generator
+    return found
+
+
+def get_rng_state(model: Optional[torch.nn.Module] = None) -> Dict[str, Any]:
+    """The states of the python, numpy and torch generators of this process
+    and, given ``model``, of its modules' own generators.
+
+    Args:
+        model (nn.Module, optional): Whose :func:`module_generators` to
+            include. Defaults to None.
 
     Returns:
-        dict: ``python``, ``numpy``, ``torch`` and, with CUDA, ``cuda``
-        (the current device's). Only tuples, ints, floats, None and tensors,
-        so weights-only checkpoint loading accepts it.
+        dict: ``python``, ``numpy``, ``torch``, with CUDA ``cuda`` (the
+        current device's) and with a model ``generators`` (module name to
+        state). Only tuples, ints, floats, strings, None and tensors, so
+        weights-only checkpoint loading accepts it.
     """
     version, internal, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
@@ -39,11 +77,27 @@ def get_rng_state() -> Dict[str, Any]:
     )
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = torch.cuda.get_rng_state()
+    if model is not None:
+        state['generators'] = {
+            name: generator.get_state()
+            for name, generator in module_generators(model).items()
+        }
     return state
 
 
-def set_rng_state(state: Dict[str, Any]) -> None:
-    """Restore the generators from :func:`get_rng_state`'s dict."""
+def set_rng_state(state: Dict[str, Any],
+                  model: Optional[torch.nn.Module] = None) -> List[str]:
+    """Restore the generators from :func:`get_rng_state`'s dict.
+
+    Args:
+        state (dict): From :func:`get_rng_state`.
+        model (nn.Module, optional): Whose module generators to restore
+            from ``state['generators']``. Defaults to None.
+
+    Returns:
+        list[str]: Names of ``model``'s module generators that ``state``
+        has no state for (left as they are).
+    """
     version, internal, gauss = state['python']
     random.setstate((version, tuple(internal), gauss))
     name, keys, pos, has_gauss, cached = state['numpy']
@@ -54,6 +108,14 @@ def set_rng_state(state: Dict[str, Any]) -> None:
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state(state['cuda'])
+    missing = []
+    saved = state.get('generators', {})
+    for name, generator in module_generators(model).items():
+        if name in saved:
+            generator.set_state(saved[name])
+        else:
+            missing.append(name)
+    return missing
 
 
 def seed_this_process(seed: int, rank: int, worker_id: int,

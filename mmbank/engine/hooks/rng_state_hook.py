@@ -5,6 +5,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import EpochBasedTrainLoop
 
 from mmselfsup.registry import HOOKS
+from mmselfsup.utils import get_model
 from ...utils.rng_state import (EpochWorkerSeeding, get_rng_state,
                                 pipeline_datasets, set_rng_state)
 
@@ -22,7 +23,10 @@ class RNGStateHook(Hook):
     resume. This hook
 
     - captures the python, numpy and torch (and CUDA) generator states of
-      every rank at the end of each training epoch, puts them in the
+      every rank, and those of the model's modules that draw from their own
+      generator (e.g. ``BatchedViewsDataPreprocessor``'s views;
+      :func:`~mmbank.utils.rng_state.module_generators`), at the end of
+      each training epoch, puts them in the
       checkpoint of that epoch (``checkpoint['rng_states']``) and restores
       them at the start of the next epoch: in the uninterrupted run from
       memory, in a resumed run from the checkpoint. What runs between two
@@ -92,14 +96,21 @@ class RNGStateHook(Hook):
         if self.worker_seeding is not None:
             self.worker_seeding.set_epoch(runner.epoch)
         if self._pending is not None and self._pending_epoch == runner.epoch:
-            set_rng_state(self._pending)
+            missing = set_rng_state(self._pending, get_model(runner.model))
+            if missing:
+                runner.logger.warning(
+                    'The saved random states have none for the generators '
+                    f'of {missing} (a checkpoint from before they drew '
+                    'from their own): they keep their fresh seeds, so the '
+                    'resumed run draws different views from an '
+                    'uninterrupted one.')
         self._pending = None
         self._pending_epoch = None
 
     def after_train_epoch(self, runner) -> None:
         if not self._active:
             return
-        state = get_rng_state()
+        state = get_rng_state(get_model(runner.model))
         _, world_size = get_dist_info()
         self._captured = all_gather_object(state) if world_size > 1 \
             else [state]

@@ -1,0 +1,3 @@
+from .batched_views_data_preprocessor import BatchedViewsDataPreprocessor
+
+__all__ = ['BatchedViewsDataPreprocessor']
