@@ -95,7 +95,8 @@ class MemoryBankSetupHook(Hook):
       ``get_data_info`` without the pipeline;
     - runs the pipeline on sample 0 and refuses a pipeline that does not
       pack ``sample_idx``, and a head with a consistency loss when the
-      pipeline gives fewer than 2 views.
+      pipeline (or a data preprocessor that makes the views, read from its
+      ``num_views``) gives fewer than 2 views.
 
     In distributed training it also checks, every ``sync_interval``
     training epochs, that every rank holds the same bank rows and groups.
@@ -158,12 +159,20 @@ class MemoryBankSetupHook(Hook):
                 ", algorithm_keys=['sample_idx']).")
         inputs = sample['inputs']
         num_views = len(inputs) if isinstance(inputs, (list, tuple)) else 1
+        source = 'pipeline'
+        # a data preprocessor that makes the views (BatchedViewsDataPreprocessor)
+        preprocessor = getattr(get_model(runner.model), 'data_preprocessor',
+                               None)
+        if getattr(preprocessor, 'num_views', None) is not None:
+            num_views = preprocessor.num_views
+            source = 'data preprocessor'
         if num_views < 2 and any(h.with_consistency for h in heads):
             raise ValueError(
                 'The consistency loss compares views of a sample, but the '
-                f'pipeline gives {num_views} view; use '
-                "dict(type='MultiViewWithIndex', num_views=K) with K >= 2, "
-                'or set loss_consistency=None.')
+                f'{source} gives {num_views} view; use '
+                "dict(type='MultiViewWithIndex', num_views=K) or "
+                "dict(type='BatchedViewsDataPreprocessor', num_views=K) "
+                'with K >= 2, or set loss_consistency=None.')
 
     def after_train_epoch(self, runner) -> None:
         world_size = get_dist_info()[1]
