@@ -57,7 +57,7 @@ from mmbank.evaluation.functional.knn import (  # noqa: E402
 from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
                               add_launch_arguments, check_config_file,
                               exit_on_user_error, non_negative_int,
-                              positive_int, set_local_rank)
+                              positive_float, positive_int, set_local_rank)
 from mmbank.utils.upstream_fixes import init_cpu_distributed  # noqa: E402
 
 
@@ -74,12 +74,12 @@ def parse_args(argv=None):
     parser.add_argument(
         '--k',
         nargs='+',
-        type=int,
+        type=positive_int,
         default=[10, 20, 100, 200],
         help='numbers of neighbours (default: 10 20 100 200)')
     parser.add_argument(
         '--temperature',
-        type=float,
+        type=positive_float,
         default=0.07,
         help='temperature T of the weights exp(sim / T) (default 0.07; '
         'NPID protocol: 0.1)')
@@ -120,11 +120,6 @@ def parse_args(argv=None):
     add_debug_argument(parser)
     args = parser.parse_args(argv)
     set_local_rank(args)
-    if min(args.k) < 1:
-        parser.error(f'--k must be positive, got {args.k}')
-    if args.temperature <= 0:
-        parser.error(f'--temperature must be positive, got '
-                     f'{args.temperature}')
     return args
 
 
@@ -143,18 +138,31 @@ def num_classes_of(dataset, *labels) -> int:
     return int(max(int(x.max()) for x in labels)) + 1
 
 
+def neighbours_used(ks, num_memory: int) -> dict:
+    """``{k: the neighbours a k-NN over num_memory images uses}``."""
+    return {str(k): min(k, num_memory) for k in ks}
+
+
 def format_table(results: dict, temperature: float) -> str:
-    """A plain-text table of ``results['accuracy']``."""
+    """A plain-text table of ``results['accuracy']``; a ``k`` larger than
+    the memory shows the number of neighbours used beside it."""
     lines = [
         f'weighted kNN, T = {temperature:g}: '
         f'{results["num_train"]} train (memory) / {results["num_test"]} '
         f'test images, {results["num_classes"]} classes',
         f'{"feature":<10}{"dim":>6}{"k":>6}{"top-1":>9}{"top-5":>9}',
     ]
+    used = results.get('k_used', {})
+    capped = sorted((k for k in used if used[k] != int(k)), key=int)
     for name, per_k in results['accuracy'].items():
         for k, acc in per_k.items():
-            lines.append(f'{name:<10}{results["dims"][name]:>6}{k:>6}'
+            shown = f'{k}*' if k in capped else k
+            lines.append(f'{name:<10}{results["dims"][name]:>6}{shown:>6}'
                          f'{acc["top1"]:>9.2f}{acc["top5"]:>9.2f}')
+    if capped:
+        lines.append(f'* k = {", ".join(capped)} exceed the memory of '
+                     f'{results["num_train"]} images: all '
+                     f'{results["num_train"]} are the neighbours')
     return '\n'.join(lines)
 
 
@@ -236,6 +244,7 @@ def run_knn(args) -> dict:
         temperature=args.temperature,
         queries=args.queries,
         ks=list(args.k),
+        k_used=neighbours_used(args.k, int(train['labels'].numel())),
         num_train=int(train['labels'].numel()),
         num_test=int(test['labels'].numel()),
         num_classes=num_classes,

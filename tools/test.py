@@ -14,8 +14,8 @@ The checkpoint goes through mmengine's CheckpointLoader, so ``import
 mmbank``'s weights-only loading applies (a checkpoint holding arbitrary
 objects is refused with UnsafeCheckpointError). Unlike mmengine's
 ``load_from``, which only warns, it refuses a checkpoint that lacks weights
-of the model or has weights of other shapes: evaluating a partly random
-model is never what is wanted. Weights the model does not have (e.g. a
+of the model, has weights of other shapes or holds NaN or infinite weights:
+evaluating a partly random or diverged model is never what is wanted. Weights the model does not have (e.g. a
 self-supervised head) are ignored with a warning.
 
 A bad checkpoint (missing, empty, truncated, not weights, not fitting),
@@ -34,10 +34,12 @@ import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
+from mmengine.registry import MODELS, init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 from mmselfsup.utils import get_model  # noqa: E402
 
+from mmbank.engine.hooks import non_finite_tensors  # noqa: E402
 from mmbank.evaluation.checkpoint import (  # noqa: E402
     CheckpointError, check_checkpoint_file, compare_state_dicts,
     read_checkpoint)
@@ -101,11 +103,29 @@ def check_state_dict(model: torch.nn.Module,
     return unexpected
 
 
-def load_weights(model: torch.nn.Module, filename: str) -> None:
-    """Load a checkpoint into ``model`` after :func:`check_state_dict`."""
-    model = get_model(model)
+def check_finite(state_dict: dict, filename: str) -> None:
+    """Refuse weights holding NaN or inf: a diverged training's checkpoint
+    would score a plausible-looking 0 or chance accuracy."""
+    bad = non_finite_tensors(state_dict)
+    if bad:
+        raise CheckpointMismatchError(
+            f'{filename} holds NaN or infinite weights ({len(bad)} tensors, '
+            f'e.g. {bad[:3]}): its training diverged, there is nothing to '
+            'evaluate.')
+
+
+def build_model_quietly(cfg: Config) -> torch.nn.Module:
+    """The config's model, built without a runner (whose log prints the
+    whole config), to check a checkpoint against before the run."""
+    init_default_scope(cfg.get('default_scope', 'mmengine'))
+    return MODELS.build(cfg.model)
+
+
+def checked_state_dict(model: torch.nn.Module, filename: str) -> dict:
+    """The weights of a checkpoint that ``model`` has, after
+    :func:`check_state_dict` and :func:`check_finite`."""
     state_dict = checkpoint_state_dict(filename)
-    unexpected = check_state_dict(model, state_dict, filename)
+    unexpected = check_state_dict(get_model(model), state_dict, filename)
     if unexpected:
         print_log(
             f'Ignoring {len(unexpected)} weights of {filename} the model '
@@ -115,7 +135,14 @@ def load_weights(model: torch.nn.Module, filename: str) -> None:
             k: v
             for k, v in state_dict.items() if k not in unexpected
         }
-    load_state_dict(model, state_dict, strict=True)
+    check_finite(state_dict, filename)
+    return state_dict
+
+
+def load_weights(model: torch.nn.Module, filename: str) -> None:
+    """Load a checkpoint into ``model`` (:func:`checked_state_dict`)."""
+    state_dict = checked_state_dict(model, filename)
+    load_state_dict(get_model(model), state_dict, strict=True)
     print_log(f'Loaded {filename}', logger='current')
 
 
@@ -170,9 +197,13 @@ def run_test(args) -> dict:
     check_config_file(args.config)
     check_checkpoint_file(args.checkpoint)
     cfg = build_config(args)
+    # every checkpoint error comes before the runner logs the config
+    state_dict = checked_state_dict(build_model_quietly(cfg),
+                                    args.checkpoint)
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
-    load_weights(runner.model, args.checkpoint)
+    load_state_dict(get_model(runner.model), state_dict, strict=True)
+    print_log(f'Loaded {args.checkpoint}', logger='current')
     metrics = runner.test()
     if args.out and runner.rank == 0:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)

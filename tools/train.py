@@ -7,6 +7,12 @@ Usage:
 Multi-process training goes through mmengine and torch.distributed: use
 tools/dist_train.sh (torchrun) or tools/slurm_train.sh. Without a GPU,
 distributed runs use the gloo backend and CPU DDP.
+
+Whatever the config's hooks, a run stops rather than train on a NaN loss,
+save or resume from a checkpoint with NaN or infinite weights, or run
+epochs without an iteration (``CheckInvalidLossHook``); with
+``ChannelsLastHook``, distributed runs convert the model before DDP wraps
+it (``ChannelsLastDistributedDataParallel``).
 """
 import argparse
 import os.path as osp
@@ -19,7 +25,8 @@ import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmbank.engine.hooks import (ResumeScheduleHook,  # noqa: E402
+from mmbank.engine.hooks import (CheckInvalidLossHook,  # noqa: E402
+                                 ResumeScheduleHook,
                                  use_channels_last_wrapper)
 from mmbank.utils.cli import add_launch_arguments, set_local_rank  # noqa
 from mmbank.utils.resume import latest_checkpoint  # noqa: E402
@@ -141,6 +148,10 @@ def main(argv=None):
     if cfg.resume and not any(
             isinstance(h, ResumeScheduleHook) for h in runner.hooks):
         runner.register_hook(ResumeScheduleHook())
+    # no NaN loss trained on, no non-finite checkpoint saved or resumed
+    # from, no epoch without an iteration, whatever the config's hooks
+    if not any(isinstance(h, CheckInvalidLossHook) for h in runner.hooks):
+        runner.register_hook(CheckInvalidLossHook())
     runner.train()
 
 

@@ -7,6 +7,7 @@ checkpoint, holding objects weights-only loading refuses
 (:class:`UnsafeCheckpointFileError`), or weights that do not fit the model
 (:class:`CheckpointKeyError`).
 """
+import logging
 import os.path as osp
 import pickle
 import tarfile
@@ -15,6 +16,7 @@ from collections import OrderedDict
 from typing import Any, Dict, List
 
 import torch.nn as nn
+from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmbank.utils.upstream_fixes import UnsafeCheckpointError
@@ -110,6 +112,9 @@ def read_checkpoint(filename: str) -> Any:
         The loaded object (usually a dict with a ``state_dict``).
     """
     check_checkpoint_file(filename)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # not mmengine's 'Loads checkpoint'
     try:
         return _load_checkpoint(filename, map_location='cpu')
     except UnsafeCheckpointError as err:
@@ -120,6 +125,8 @@ def read_checkpoint(filename: str) -> Any:
         raise CheckpointError(
             f'Checkpoint {filename} cannot be read: it is corrupt or not a '
             f'PyTorch checkpoint ({type(err).__name__}: {detail}).') from err
+    finally:
+        logger.setLevel(level)
 
 
 def checkpoint_state_dict(filename: str) -> Dict:

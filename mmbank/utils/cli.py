@@ -18,6 +18,7 @@ Used by ``tools/knn.py``, ``tools/retrieval.py`` and ``tools/test.py``
 """
 import argparse
 import contextlib
+import math
 import os
 import pickle
 import sys
@@ -40,6 +41,15 @@ def positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return number
+
+
+def positive_float(value: str) -> float:
+    """argparse type: a finite number > 0 (``nan`` and ``inf`` refused)."""
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise argparse.ArgumentTypeError(
+            f'must be a finite number > 0, got {value}')
     return number
 
 

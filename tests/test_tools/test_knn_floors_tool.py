@@ -98,3 +98,49 @@ def test_floors_tool_user_errors_before_any_extraction(tmp_path, capsys):
         backbone={'20': dict(top1=50.0, top5=90.0)}))))
     assert 'no k = 200' in user_error(capsys, tool.main,
                                       [config, '--trained', str(knn)])
+
+
+@pytest.mark.parametrize('content,message', [
+    ('[1, 2]', 'not a tools/knn.py --out JSON'),
+    ('{"num_test": 6}', 'not a tools/knn.py --out JSON'),
+    ('{"accuracy": {"neck": {"200": {"top5": 1}}}}', 'no top-1 of the neck'),
+    ('{"accuracy": ', 'is not JSON'),
+])
+def test_malformed_trained_results_are_a_user_error(tmp_path, capsys,
+                                                    content, message):
+    from conftest import user_error
+    tool = _load_tool()
+    config = osp.join(REPO, 'tests', 'test_evaluation', 'configs',
+                      'npid_knn_tiny.py')
+    knn = tmp_path / 'knn.json'
+    knn.write_text(content)
+    assert message in user_error(capsys, tool.main,
+                                 [config, '--trained', str(knn)])
+
+
+@pytest.mark.parametrize('option,value', [
+    ('--temperature', 'nan'), ('--temperature', 'inf'),
+    ('--temperature', '0'), ('--k', '0')])
+def test_bad_numbers_are_refused_by_both_knn_tools(capsys, option, value):
+    spec = importlib.util.spec_from_file_location(
+        'knn_tool_numbers', osp.join(REPO, 'tools', 'knn.py'))
+    knn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(knn)
+    floors_argv = ['no/such/config.py', option, value]
+    knn_argv = ['no/such/config.py', 'no.pth', option, value]
+    for main, argv in ((_load_tool().main, floors_argv),
+                       (knn.main, knn_argv)):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        assert f'argument {option}: must be ' in capsys.readouterr().err
+
+
+def test_a_k_beyond_the_memory_is_printed_as_used():
+    tool = _load_tool()
+    floors = dict(k=200, k_used=10, temperature=0.1, num_memory=10,
+                  num_queries=6, queries='val', best_pixel_floor=40.0,
+                  top1=dict(pixels_standardised=35.0, pixels_centred=40.0))
+    assert tool.format_table(floors).startswith(
+        'kNN floors (k = 200, more than the memory: all 10 images used, '
+        'T = 0.1)')

@@ -87,7 +87,11 @@ def test_command_line_end_to_end(trained, tiny_cifar10, tmp_path):
         flat(_reference(trained, tiny_cifar10, (1, 5, 200), 0.1)))
     # the printed table carries the same numbers
     top1 = res['accuracy']['neck']['200']['top1']
-    assert f'neck         128   200{top1:>9.2f}' in proc.stdout
+    assert f'neck         128  200*{top1:>9.2f}' in proc.stdout
+    # k = 200 over a memory of 16 images is a 16-NN: said, not hidden
+    assert res['k_used'] == {'1': 1, '5': 5, '200': 16}
+    assert '* k = 200 exceed the memory of 16 images: all 16 are the ' \
+        'neighbours' in proc.stdout
     assert 'extracting train features (16 images' in proc.stdout
 
 

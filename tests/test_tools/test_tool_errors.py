@@ -191,3 +191,27 @@ def test_retrieval_bad_numbers_are_refused_first(retrieval, capsys, option,
         retrieval.main(['no/such/config.py', 'no.pth', option, value])
     assert exit_info.value.code == 2
     assert f'argument {option}: must be >= ' in capsys.readouterr().err
+
+
+def test_test_tool_refuses_nan_weights_before_printing_the_config(
+        test_tool, capsys, tmp_path, tiny_cifar10):
+    """A diverged training's checkpoint scored 'accuracy/top1: 0.0000' with
+    exit 0, after some 257 lines of config."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(CPU_LINEAR)
+    state = test_tool.build_model_quietly(cfg).state_dict()
+    state['backbone.conv1.weight'][0, 0, 0, 0] = float('nan')
+    path = str(tmp_path / 'diverged.pth')
+    torch.save(dict(state_dict=state), path)
+    args = [CPU_LINEAR, path, '--work-dir', str(tmp_path / 'work'),
+            '--cfg-options',
+            f'test_dataloader.dataset.data_prefix={tiny_cifar10}']
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        test_tool.main(args)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert err == (f'error: {path} holds NaN or infinite weights (1 '
+                   "tensors, e.g. ['backbone.conv1.weight']): its training "
+                   'diverged, there is nothing to evaluate.\n')
+    assert 'Config' not in out and len(out.splitlines()) < 5, out[-2000:]

@@ -339,3 +339,45 @@ def test_two_ranks_with_channels_last_resume_exactly(tiny_cifar10,
                              osp.join(split, 'epoch_2.pth'))
     assert state['backbone.conv1.weight'].is_contiguous(
         memory_format=torch.channels_last)
+
+
+def test_non_finite_weights_are_never_saved_nor_resumed_from(
+        tiny_cifar10, tmp_path):
+    """An lr of NaN with one iteration an epoch: the loss is still finite
+    when checked, the weights after the step are not; epoch_1.pth held 62
+    NaN tensors and --resume restarted from it."""
+    work = str(tmp_path / 'nan')
+    proc = run_tool('tools/train.py', TINY, '--work-dir', work,
+                    '--cfg-options', _data(tiny_cifar10),
+                    'train_dataloader.batch_size=16',
+                    'optim_wrapper.optimizer.lr=nan', check=False)
+    assert proc.returncode != 0
+    assert re.search(r'NonFiniteCheckpointError: Not saving the checkpoint '
+                     r'of epoch 1, iteration 1: \d+ tensors hold NaN or inf',
+                     proc.stderr), proc.stderr[-2000:]
+    assert not [n for n in os.listdir(work) if n.endswith('.pth')]
+    # a checkpoint made non-finite elsewhere is not resumed from
+    good = str(tmp_path / 'good')
+    run_tool('tools/train.py', TINY, '--work-dir', good, '--cfg-options',
+             _data(tiny_cifar10), 'train_cfg.max_epochs=1')
+    path = osp.join(good, 'epoch_1.pth')
+    ckpt = torch.load(path, weights_only=False)
+    ckpt['state_dict']['head.memory_bank.feats'][3, 0] = float('inf')
+    torch.save(ckpt, path)
+    proc = run_tool('tools/train.py', TINY, '--work-dir', good, '--resume',
+                    '--cfg-options', _data(tiny_cifar10), check=False)
+    assert proc.returncode != 0
+    assert 'Refusing to start from a checkpoint in which 1 tensors hold ' \
+        'NaN or inf values (e.g. head.memory_bank.feats)' in proc.stderr
+    assert 'Epoch(train)' not in proc.stdout + proc.stderr
+
+
+def test_a_training_set_smaller_than_one_batch_is_refused(tiny_cifar10,
+                                                          tmp_path):
+    proc = run_tool('tools/train.py', NPID, '--work-dir', str(tmp_path),
+                    '--cfg-options', _data(tiny_cifar10),
+                    'train_dataloader.batch_size=32', check=False)
+    assert proc.returncode != 0
+    assert 'The training data loader gives no batch: 16 samples, batch ' \
+        'size 32, drop_last=True' in proc.stderr, proc.stderr[-2000:]
+    assert not [n for n in os.listdir(tmp_path) if n.endswith('.pth')]

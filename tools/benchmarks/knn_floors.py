@@ -49,7 +49,8 @@ from mmbank.evaluation.floors import (PIXEL_NORMALISATIONS,  # noqa: E402
                                       collect_pixels)
 from mmbank.evaluation.functional import knn_accuracy  # noqa: E402
 from mmbank.utils.cli import (add_debug_argument,  # noqa: E402
-                              check_config_file, exit_on_user_error)
+                              check_config_file, exit_on_user_error,
+                              positive_float, positive_int)
 
 LABELS = dict(
     PIXEL_NORMALISATIONS,
@@ -63,8 +64,8 @@ def parse_args(argv=None):
                         'training subset)')
     parser.add_argument('--queries', choices=['val', 'test'], default='val',
                         help='query split (default: val)')
-    parser.add_argument('--k', type=int, default=200)
-    parser.add_argument('--temperature', type=float, default=0.1)
+    parser.add_argument('--k', type=positive_int, default=200)
+    parser.add_argument('--temperature', type=positive_float, default=0.1)
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random initialisation')
     parser.add_argument('--no-network', action='store_true',
@@ -75,13 +76,7 @@ def parse_args(argv=None):
                         'the floors')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     add_debug_argument(parser)
-    args = parser.parse_args(argv)
-    if args.k < 1:
-        parser.error(f'--k must be positive, got {args.k}')
-    if args.temperature <= 0:
-        parser.error(f'--temperature must be positive, got '
-                     f'{args.temperature}')
-    return args
+    return parser.parse_args(argv)
 
 
 def preprocessor_stats(cfg):
@@ -124,6 +119,7 @@ def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
     num_classes = len(loaders['train'].dataset.metainfo.get('classes', ())) \
         or None
     out = dict(queries=queries, k=k, temperature=temperature, seed=seed,
+               k_used=min(k, int(memory['labels'].numel())),
                num_memory=int(memory['labels'].numel()),
                num_queries=int(query['labels'].numel()), top1={})
 
@@ -154,18 +150,36 @@ def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
 def trained_top1(knn: dict, k: int) -> dict:
     """``{'trained_backbone': top-1, 'trained_neck': top-1}`` of a
     tools/knn.py results dict at ``k``."""
+    accuracy = knn.get('accuracy') if isinstance(knn, dict) else None
+    if not isinstance(accuracy, dict) or not all(
+            isinstance(per_k, dict) for per_k in accuracy.values()):
+        raise ValueError(
+            'the trained results are not a tools/knn.py --out JSON (an '
+            "object with 'accuracy': {feature: {k: {'top1': ...}}})")
     out = {}
-    for part, per_k in knn['accuracy'].items():
+    for part, per_k in accuracy.items():
         if str(k) not in per_k:
             raise ValueError(f'the trained results have no k = {k} '
                              f'(they have k = {sorted(per_k, key=int)})')
-        out[f'trained_{part}'] = per_k[str(k)]['top1']
+        top1 = per_k[str(k)].get('top1') if isinstance(
+            per_k[str(k)], dict) else None
+        if not isinstance(top1, (int, float)):
+            raise ValueError(f'the trained results have no top-1 of the '
+                             f'{part} feature at k = {k}')
+        out[f'trained_{part}'] = top1
     return out
+
+
+def _k(result: dict) -> str:
+    """``k``, and the neighbours used when the memory is smaller."""
+    used = result.get('k_used', result['k'])
+    return str(result['k']) if used == result['k'] else \
+        f"{result['k']}, more than the memory: all {used} images used"
 
 
 def format_table(result: dict, trained: dict = None) -> str:
     lines = [
-        f"kNN floors (k = {result['k']}, T = {result['temperature']:g}): "
+        f"kNN floors (k = {_k(result)}, T = {result['temperature']:g}): "
         f"{result['num_memory']} memory images, {result['num_queries']} "
         f"{result['queries']} queries",
         f'{"floor":<48}{"top-1":>8}'
@@ -188,7 +202,11 @@ def main(argv=None) -> dict:
         knn = None
         if args.trained:  # read it before the minutes of extraction
             with open(args.trained) as f:
-                knn = json.load(f)
+                try:
+                    knn = json.load(f)
+                except json.JSONDecodeError as err:
+                    raise ValueError(f'{args.trained} is not JSON: '
+                                     f'{err}') from None
             trained = trained_top1(knn, args.k)
         cfg = Config.fromfile(args.config)
         if args.cfg_options:
