@@ -75,3 +75,70 @@ def test_batched_config_builds_its_model(rel):
         'BatchedViewsDataPreprocessor'
     assert model.data_preprocessor.num_views == \
         cfg.model.data_preprocessor.num_views
+
+
+NPID_VIEWS = osp.join(REPO, 'configs', '_base_', 'datasets', 'npid_views.py')
+MIXING_BV = osp.join(REPO, 'configs', 'mixing',
+                     'npid-bv_resnet50_8xb32-steplr-200e_in1k.py')
+
+
+def test_loader_crop_base_splits_npids_pipeline():
+    """npid_batched_views.py: the loader's crop is npid_views.py's, the
+    preprocessor's settings are the rest of it (BGR weights)."""
+    crop, gray, jitter, flip = Config.fromfile(NPID_VIEWS).view_pipeline
+    cfg = Config.fromfile(MIXING_BV, import_custom_modules=False)
+    prep = cfg.model.data_preprocessor
+    (multi_view, ) = [t for t in cfg.train_dataloader.dataset.pipeline
+                      if t['type'] == 'MultiViewWithIndex']
+    assert multi_view['transforms'] == [crop]
+    assert prep['geometric'] is False and prep['bgr_to_rgb'] is True
+    assert prep['num_views'] == multi_view['num_views'] == 1
+    assert prep['gray_prob'] == gray['prob']
+    assert prep['gray_weights'] == gray['channel_weights']
+    for key in ('brightness', 'contrast', 'saturation', 'hue'):
+        assert prep[key] == jitter[key], key
+    assert prep['flip_prob'] == flip['prob']
+
+
+@pytest.fixture(scope='module')
+def tiny_imagenet(tmp_path_factory):
+    """ImageNet's layout (train/<class>/*.JPEG, meta/train.txt), 4 images
+    of 48 x 64."""
+    import os
+
+    import numpy as np
+    from PIL import Image
+    root = tmp_path_factory.mktemp('imagenet')
+    lines = []
+    rng = np.random.RandomState(0)
+    for label, cls in enumerate(('n01', 'n02')):
+        os.makedirs(root / 'train' / cls)
+        for i in range(2):
+            name = f'{cls}/{i}.JPEG'
+            Image.fromarray(rng.randint(0, 256, (48, 64, 3), np.uint8)).save(
+                root / 'train' / name, format='JPEG')
+            lines.append(f'{name} {label}')
+    os.makedirs(root / 'meta')
+    (root / 'meta' / 'train.txt').write_text('\n'.join(lines) + '\n')
+    return str(root) + '/'
+
+
+def test_mmselfsups_npid_config_trains_with_loader_crops_and_batched_colour(
+        tiny_imagenet, tmp_path):
+    from conftest import run_tool
+    proc = run_tool(
+        'tools/train.py', MIXING_BV, '--work-dir', str(tmp_path),
+        '--cfg-options', f'train_dataloader.dataset.data_root={tiny_imagenet}',
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
+        'default_hooks.logger.interval=1', 'model.neg_num=2',
+        'model.memory_bank.length=4')
+    assert 'Epoch(train) [1][2/2]' in proc.stdout + proc.stderr
+    ckpt = torch_load(osp.join(str(tmp_path), 'epoch_1.pth'))
+    assert 'data_preprocessor' in ckpt['rng_states']['states'][0][
+        'generators']
+
+
+def torch_load(path):
+    from mmengine.runner.checkpoint import _load_checkpoint
+    return _load_checkpoint(path, map_location='cpu')

@@ -61,8 +61,18 @@ def test_views_are_npids_augmentation_at_the_datasets_size(rel):
     if not multi_views or 'simclr' in rel:  # SimCLR's own augmentation
         pytest.skip('no NPID views')
     (multi_view, ) = multi_views
-    crop, gray, jitter, flip = multi_view['transforms']
     dataset_type = innermost_dataset(loader)['type']
+    preprocessor = cfg['model']['data_preprocessor']
+    if preprocessor.get('type') == 'BatchedViewsDataPreprocessor':
+        # the loader only crops (test_batched_views_configs.py checks the
+        # rest against NPID's pipeline)
+        (crop, ) = multi_view['transforms']
+        assert crop == dict(
+            type='RandomResizedCrop', size=CROP_SIZE.get(dataset_type, 224),
+            scale=(0.2, 1.), backend='pillow')
+        assert preprocessor['geometric'] is False
+        return
+    crop, gray, jitter, flip = multi_view['transforms']
     assert crop == dict(
         type='RandomResizedCrop',
         size=CROP_SIZE.get(dataset_type, 224),

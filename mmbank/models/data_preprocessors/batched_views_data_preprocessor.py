@@ -237,6 +237,7 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
         with ``mean`` and ``std`` (given for 0-255 values)."""
         if self._channel_conversion and not self._input_bgr:
             views = views[:, [2, 1, 0]]  # rgb_to_bgr
-        if self._enable_normalize:
-            return (views * 255 - self.mean) / self.std
+        if self._enable_normalize:  # (255 x - mean) / std in one pass
+            return torch.addcmul(-self.mean / self.std, views,
+                                 255 / self.std)
         return views * 255
