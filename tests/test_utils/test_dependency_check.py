@@ -47,3 +47,59 @@ def test_import_mmbank_with_a_wrong_mmcv_fails_with_the_sentence():
     assert proc.returncode != 0
     assert ('DependencyVersionError: mmbank needs mmcv>=2.0.0rc4,<2.1.0, '
             'but found mmcv 2.1.0') in proc.stderr
+
+
+def _setup_cfg_requirements():
+    import configparser
+    import os.path as osp
+    parser = configparser.ConfigParser()
+    parser.read(osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'setup.cfg'))
+    return [line.split('#')[0].strip() for line in parser.get(
+        'options', 'install_requires').splitlines()
+        if line.split('#')[0].strip()]
+
+
+def test_the_ranges_have_one_home_setup_cfg(monkeypatch):
+    from importlib import metadata
+
+    from mmbank.utils import dependency_check
+    from_metadata = dependency_check.required_versions()
+    assert from_metadata['mmcv'] == (('mmcv', 'mmcv-lite'),
+                                     '>=2.0.0rc4,<2.1.0')
+    assert set(from_metadata) == set(dependency_check.CHECKED_PACKAGES)
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    # a source checkout that is not installed reads setup.cfg itself
+    monkeypatch.setattr(dependency_check.metadata, 'requires', not_installed)
+    assert dependency_check.declared_requirements() == \
+        _setup_cfg_requirements()
+    assert dependency_check.required_versions() == from_metadata
+
+
+def test_the_tested_pins_lie_inside_the_ranges():
+    import os.path as osp
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    ranges = {canonicalize_name(Requirement(r).name): Requirement(r)
+              for r in _setup_cfg_requirements()}
+    runtime = osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'requirements', 'runtime.txt')
+    pins = [line.split('#')[0].strip() for line in open(runtime)
+            if line.split('#')[0].strip()]
+    assert len(pins) >= 8
+    exact = 0
+    for line in pins:
+        pin = Requirement(line)
+        name = canonicalize_name(pin.name)
+        assert name in ranges, f'{pin.name} pinned but not required'
+        specs = list(pin.specifier)
+        if len(specs) == 1 and specs[0].operator == '==':
+            exact += 1
+            assert ranges[name].specifier.contains(
+                specs[0].version, prereleases=True), \
+                f'{line} is outside setup.cfg\'s {ranges[name]}'
+    assert exact >= 7  # torch, torchvision and the OpenMMLab set
