@@ -34,7 +34,7 @@ import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.registry import MODELS, init_default_scope  # noqa: E402
+from mmengine.registry import MODELS, DefaultScope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import load_state_dict  # noqa: E402
 from mmselfsup.utils import get_model  # noqa: E402
@@ -117,8 +117,9 @@ def check_finite(state_dict: dict, filename: str) -> None:
 def build_model_quietly(cfg: Config) -> torch.nn.Module:
     """The config's model, built without a runner (whose log prints the
     whole config), to check a checkpoint against before the run."""
-    init_default_scope(cfg.get('default_scope', 'mmengine'))
-    return MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmengine')):
+        return MODELS.build(cfg.model)
 
 
 def checked_state_dict(model: torch.nn.Module, filename: str) -> dict:
