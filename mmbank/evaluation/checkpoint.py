@@ -116,7 +116,9 @@ def read_checkpoint(filename: str) -> Any:
     level = logger.level
     logger.setLevel(logging.WARNING)  # not mmengine's 'Loads checkpoint'
     try:
-        return _load_checkpoint(filename, map_location='cpu')
+        # through the (quiet) current logger: with none, mmengine print()s
+        return _load_checkpoint(filename, map_location='cpu',
+                                logger='current')
     except UnsafeCheckpointError as err:
         raise UnsafeCheckpointFileError(str(err)) from err
     except (EOFError, RuntimeError, KeyError, IndexError, ValueError,

@@ -294,3 +294,13 @@ def test_validation_queries(knn_tool, trained, tiny_cifar10, monkeypatch):
             '--cfg-options', _data(tiny_cifar10),
             'train_dataloader.dataset.indices=12'
         ])
+
+
+def test_a_checkpoint_error_is_the_only_output(tmp_path):
+    """mmengine's 'Loads checkpoint by local backend' line came first."""
+    other = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict={'encoder.weight': torch.ones(1)}), other)
+    proc = run_tool('tools/knn.py', TINY, other, check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == ''
+    assert proc.stderr.startswith(f'error: {other} has no backbone.* ')
