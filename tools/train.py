@@ -12,7 +12,9 @@ Whatever the config's hooks, a run stops rather than train on a NaN loss,
 save or resume from a checkpoint with NaN or infinite weights, or run
 epochs without an iteration (``CheckInvalidLossHook``); with
 ``ChannelsLastHook``, distributed runs convert the model before DDP wraps
-it (``ChannelsLastDistributedDataParallel``).
+it (``ChannelsLastDistributedDataParallel``). ``--cfg-options
+near_duplicates.fraction=0.3`` trains on the config's training set plus
+near-duplicates of 30% of its images (``NearDuplicates``).
 """
 import argparse
 import os.path as osp
@@ -25,6 +27,7 @@ import mmbank  # noqa: E402,F401  (registers components, applies fixes)
 from mmengine.config import Config  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmbank.datasets import use_near_duplicates  # noqa: E402
 from mmbank.engine.hooks import (CheckInvalidLossHook,  # noqa: E402
                                  ResumeScheduleHook,
                                  use_channels_last_wrapper)
@@ -127,6 +130,7 @@ def build_config(args) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         use_amp(cfg)
+    use_near_duplicates(cfg)
     use_cpu_distributed_config(cfg, args.launcher)
     use_channels_last_wrapper(cfg, args.launcher)
     return cfg

@@ -10,11 +10,13 @@ from .cars196 import Cars196  # noqa: E402
 from .class_split_dataset import ClassSplitDataset, split_class_ids  # noqa
 from .class_subset import ClassSubset  # noqa: E402
 from .cub import CUB200  # noqa: E402
-from .near_duplicates import NearDuplicates, near_duplicate  # noqa: E402
+from .near_duplicates import (NearDuplicates, near_duplicate,  # noqa: E402
+                              use_near_duplicates)
 from .sop import StanfordOnlineProducts  # noqa: E402
 from .stl10 import STL10, decode_stl10_image  # noqa: E402
 
 __all__ += [
     'Cars196', 'ClassSplitDataset', 'split_class_ids', 'ClassSubset',
-    'CUB200', 'NearDuplicates', 'near_duplicate', 'StanfordOnlineProducts', 'STL10', 'decode_stl10_image'
+    'CUB200', 'NearDuplicates', 'near_duplicate', 'use_near_duplicates',
+    'StanfordOnlineProducts', 'STL10', 'decode_stl10_image'
 ]

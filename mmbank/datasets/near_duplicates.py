@@ -181,3 +181,31 @@ class NearDuplicates:
     def __repr__(self) -> str:
         return (f'NearDuplicates({len(self._changes)} copies of '
                 f'{self.num_originals} samples of {self.dataset!r})')
+
+
+def use_near_duplicates(cfg) -> bool:
+    """Wrap a config's training set in :class:`NearDuplicates` when it sets
+    ``near_duplicates`` (in place), e.g. from the command line::
+
+        python tools/train.py CONFIG --cfg-options near_duplicates.fraction=0.3
+
+    ``near_duplicates`` holds :class:`NearDuplicates`'s settings (``{}`` or
+    ``True`` for its defaults); the kNN monitor's memory (``val_cfg``) stays
+    the config's own dataset. A memory bank sized from the training set
+    (``num_samples=None``) grows with the copies; a fixed size no longer
+    fits and is refused by ``MemoryBankSetupHook``.
+
+    Returns:
+        bool: Whether the training set was wrapped.
+    """
+    settings = cfg.get('near_duplicates', None)
+    if settings is None or settings is False:
+        return False
+    settings = {} if settings is True else dict(settings)
+    dataset = cfg.train_dataloader.dataset
+    if dataset.get('type') in ('NearDuplicates', NearDuplicates):
+        raise ValueError('near_duplicates is set, but the training set is '
+                         'already a NearDuplicates')
+    cfg.train_dataloader.dataset = dict(type='NearDuplicates',
+                                        dataset=dataset, **settings)
+    return True

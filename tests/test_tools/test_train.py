@@ -381,3 +381,13 @@ def test_a_training_set_smaller_than_one_batch_is_refused(tiny_cifar10,
     assert 'The training data loader gives no batch: 16 samples, batch ' \
         'size 32, drop_last=True' in proc.stderr, proc.stderr[-2000:]
     assert not [n for n in os.listdir(tmp_path) if n.endswith('.pth')]
+
+
+def test_near_duplicates_switch_adds_copies_with_bank_rows(tiny_cifar10,
+                                                           tmp_path):
+    work = str(tmp_path)
+    run_tool('tools/train.py', TINY, '--work-dir', work, '--cfg-options',
+             _data(tiny_cifar10), 'train_cfg.max_epochs=1',
+             'near_duplicates.fraction=0.25', 'near_duplicates.seed=1')
+    state = _load(osp.join(work, 'epoch_1.pth'))['state_dict']
+    assert state['head.memory_bank.feats'].shape == (16 + 4, 128)
