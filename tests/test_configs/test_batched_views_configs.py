@@ -13,18 +13,20 @@ from mmselfsup.registry import MODELS
 from conftest import REPO
 
 BV_CONFIGS = sorted(
-    osp.relpath(p, REPO)
-    for p in glob.glob(osp.join(REPO, 'configs', '**', '*-bv.py'),
-                       recursive=True))
+    osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*-bv.py'), recursive=True))
 
 
 def load(rel):
-    return Config.fromfile(osp.join(REPO, rel),
-                           import_custom_modules=False).to_dict()
+    return Config.fromfile(
+        osp.join(REPO, rel), import_custom_modules=False).to_dict()
 
 
 def test_the_issues_configs_exist():
-    assert {osp.basename(p) for p in BV_CONFIGS} >= {
+    assert {
+        osp.basename(p)
+        for p in BV_CONFIGS
+    } >= {
         'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k-bv.py',
         'membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k-bv.py',
         'npid_resnet18-std-w32_1xb32-coslr-75e_cifar10-10k-bv.py',
@@ -38,8 +40,8 @@ def test_batched_config_is_its_per_image_config_with_batched_views(rel):
     prep = batched['model'].pop('data_preprocessor')
     per_image_prep = per_image['model'].pop('data_preprocessor')
     # the views: K and every distribution of the per-image view pipeline
-    (multi_view, pack) = per_image['train_dataloader']['dataset'].pop(
-        'pipeline')
+    (multi_view,
+     pack) = per_image['train_dataloader']['dataset'].pop('pipeline')
     assert multi_view['type'] == 'MultiViewWithIndex'
     crop, gray, jitter, flip = multi_view['transforms']
     assert prep['type'] == 'BatchedViewsDataPreprocessor'
@@ -88,8 +90,10 @@ def test_loader_crop_base_splits_npids_pipeline():
     crop, gray, jitter, flip = Config.fromfile(NPID_VIEWS).view_pipeline
     cfg = Config.fromfile(MIXING_BV, import_custom_modules=False)
     prep = cfg.model.data_preprocessor
-    (multi_view, ) = [t for t in cfg.train_dataloader.dataset.pipeline
-                      if t['type'] == 'MultiViewWithIndex']
+    (multi_view, ) = [
+        t for t in cfg.train_dataloader.dataset.pipeline
+        if t['type'] == 'MultiViewWithIndex'
+    ]
     assert multi_view['transforms'] == [crop]
     assert prep['geometric'] is False and prep['bgr_to_rgb'] is True
     assert prep['num_views'] == multi_view['num_views'] == 1
@@ -135,8 +139,7 @@ def test_mmselfsups_npid_config_trains_with_loader_crops_and_batched_colour(
         'model.memory_bank.length=4')
     assert 'Epoch(train) [1][2/2]' in proc.stdout + proc.stderr
     ckpt = torch_load(osp.join(str(tmp_path), 'epoch_1.pth'))
-    assert 'data_preprocessor' in ckpt['rng_states']['states'][0][
-        'generators']
+    assert 'data_preprocessor' in ckpt['rng_states']['states'][0]['generators']
 
 
 def torch_load(path):

@@ -56,21 +56,21 @@ def test_resume_with_batched_views_ends_like_uninterrupted_run(
         split = str(tmp_path / f'split_{workers}_{persistent}')
         os.makedirs(split)
         shutil.copy(osp.join(straight, 'epoch_1.pth'), split)
-        proc = run_tool(
-            'tools/train.py', BATCHED, '--work-dir', split, '--resume',
-            osp.join(split, 'epoch_1.pth'), '--cfg-options',
-            _data(tiny_cifar10), f'train_dataloader.num_workers={workers}',
-            f'train_dataloader.persistent_workers={persistent}')
+        proc = run_tool('tools/train.py', BATCHED,
+                        '--work-dir', split, '--resume',
+                        osp.join(split, 'epoch_1.pth'), '--cfg-options',
+                        _data(tiny_cifar10),
+                        f'train_dataloader.num_workers={workers}',
+                        f'train_dataloader.persistent_workers={persistent}')
         log = proc.stdout + proc.stderr
         assert 'Random generator states of the end of epoch 1 restored' \
             in log
         assert 'keep their fresh seeds' not in log
-        _assert_same_run(osp.join(straight, 'epoch_2.pth'),
-                         osp.join(split, 'epoch_2.pth'))
+        _assert_same_run(
+            osp.join(straight, 'epoch_2.pth'), osp.join(split, 'epoch_2.pth'))
 
 
-def test_the_seed_option_reaches_the_views_generator(tiny_cifar10,
-                                                     tmp_path):
+def test_the_seed_option_reaches_the_views_generator(tiny_cifar10, tmp_path):
     """model.data_preprocessor.seed replaces the run's seed for the views
     only."""
     a, b = str(tmp_path / 'a'), str(tmp_path / 'b')
@@ -79,15 +79,22 @@ def test_the_seed_option_reaches_the_views_generator(tiny_cifar10,
     run_tool('tools/train.py', BATCHED, '--work-dir', b, '--cfg-options',
              _data(tiny_cifar10), 'train_cfg.max_epochs=1',
              'model.data_preprocessor.seed=123')
-    assert not torch.equal(_views_state(osp.join(a, 'epoch_1.pth')),
-                           _views_state(osp.join(b, 'epoch_1.pth')))
+    assert not torch.equal(
+        _views_state(osp.join(a, 'epoch_1.pth')),
+        _views_state(osp.join(b, 'epoch_1.pth')))
 
 
 def test_consistency_needs_two_views_from_the_preprocessor(
         tiny_cifar10, tmp_path):
-    proc = run_tool('tools/train.py', BATCHED, '--work-dir', str(tmp_path),
-                    '--cfg-options', _data(tiny_cifar10),
-                    'model.data_preprocessor.num_views=1', check=False)
+    proc = run_tool(
+        'tools/train.py',
+        BATCHED,
+        '--work-dir',
+        str(tmp_path),
+        '--cfg-options',
+        _data(tiny_cifar10),
+        'model.data_preprocessor.num_views=1',
+        check=False)
     assert proc.returncode != 0
     assert 'the data preprocessor gives 1 view' in proc.stderr
     assert 'Epoch(train)' not in proc.stdout + proc.stderr
@@ -106,11 +113,21 @@ def test_two_ranks_draw_different_views_and_keep_banks_identical(
     and the banks stay identical."""
     work = str(tmp_path)
     proc = run_tool(
-        '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        f'--master_port={_free_port()}', 'tools/train.py', BATCHED,
-        '--launcher', 'pytorch', '--work-dir', work, '--cfg-options',
-        _data(tiny_cifar10), 'train_dataloader.batch_size=4',
-        'train_cfg.max_epochs=1', timeout=600)
+        '-m',
+        'torch.distributed.run',
+        '--nproc_per_node=2',
+        f'--master_port={_free_port()}',
+        'tools/train.py',
+        BATCHED,
+        '--launcher',
+        'pytorch',
+        '--work-dir',
+        work,
+        '--cfg-options',
+        _data(tiny_cifar10),
+        'train_dataloader.batch_size=4',
+        'train_cfg.max_epochs=1',
+        timeout=600)
     log = proc.stdout + proc.stderr
     assert 'Memory bank 0 identical on 2 ranks after epoch 1' in log
     saved = _load(osp.join(work, 'epoch_1.pth'))['rng_states']['states']

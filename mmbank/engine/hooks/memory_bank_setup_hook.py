@@ -160,7 +160,7 @@ class MemoryBankSetupHook(Hook):
         inputs = sample['inputs']
         num_views = len(inputs) if isinstance(inputs, (list, tuple)) else 1
         source = 'pipeline'
-        # a data preprocessor that makes the views (BatchedViewsDataPreprocessor)
+        # a data preprocessor that makes the views (BatchedViews...)
         preprocessor = getattr(get_model(runner.model), 'data_preprocessor',
                                None)
         if getattr(preprocessor, 'num_views', None) is not None:

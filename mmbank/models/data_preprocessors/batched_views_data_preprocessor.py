@@ -22,8 +22,9 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
     In training it takes the batch of uint8 images the loader packed (the
     dataset's pipeline only packs the image and ``sample_idx``) and returns
     ``num_views`` tensors ``(B, 3, H, W)``, normalised: view ``k`` of every
-    sample is ``inputs[k]``, what ``MultiViewWithIndex`` + ``PackSelfSupInputs``
-    give mmbank's ``MultiViewNPID`` and mmselfsup's ``NPID`` (``num_views=1``).
+    sample is ``inputs[k]``, as ``MultiViewWithIndex`` and
+    ``PackSelfSupInputs`` give them to mmbank's ``MultiViewNPID`` and
+    mmselfsup's ``NPID`` (``num_views=1``).
     Each view's parameters are drawn per sample from the distributions of
     the per-image pipeline (``configs/_base_/datasets/npid_views.py``):
     random resized crop, grayscale, colour jitter in a random order per
@@ -126,8 +127,7 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
         if not isinstance(crop_attempts, int) or crop_attempts < 0:
             raise ValueError(
                 f'crop_attempts must be an int >= 0, got {crop_attempts!r}.')
-        for name, prob in (('gray_prob', gray_prob),
-                           ('flip_prob', flip_prob)):
+        for name, prob in (('gray_prob', gray_prob), ('flip_prob', flip_prob)):
             if not 0 <= prob <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got {prob}.')
         if len(gray_weights) != 3 or min(gray_weights) < 0 or \
@@ -153,8 +153,12 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
             jitter_range(brightness, 'brightness'),
             jitter_range(contrast, 'contrast'),
             jitter_range(saturation, 'saturation'),
-            jitter_range(hue, 'hue', center=0, bound=(-0.5, 0.5),
-                         clip_first_on_zero=False),
+            jitter_range(
+                hue,
+                'hue',
+                center=0,
+                bound=(-0.5, 0.5),
+                clip_first_on_zero=False),
         )
         self.geometric = geometric
         self.seed = seed
@@ -168,15 +172,16 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
             seed = torch.initial_seed() if self.seed is None else self.seed
             rank, _ = get_dist_info()
             self._generator = torch.Generator()
-            self._generator.manual_seed(
-                derive_seed(seed, rank, VIEWS_STREAM))
+            self._generator.manual_seed(derive_seed(seed, rank, VIEWS_STREAM))
         return self._generator
 
     def draw(self, batch_size: int, height: int, width: int) -> ViewParams:
         """The parameters of ``num_views x batch_size`` views (view-major:
         row ``k * B + b`` is view ``k`` of sample ``b``), on the CPU."""
         return draw_views(
-            self.num_views * batch_size, height, width,
+            self.num_views * batch_size,
+            height,
+            width,
             crop=self.crop if self.geometric else None,
             flip_prob=self.flip_prob,
             gray_prob=self.gray_prob,
@@ -238,6 +243,5 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
         if self._channel_conversion and not self._input_bgr:
             views = views[:, [2, 1, 0]]  # rgb_to_bgr
         if self._enable_normalize:  # (255 x - mean) / std in one pass
-            return torch.addcmul(-self.mean / self.std, views,
-                                 255 / self.std)
+            return torch.addcmul(-self.mean / self.std, views, 255 / self.std)
         return views * 255

@@ -80,8 +80,7 @@ class ViewParams(NamedTuple):
     order: Tensor
 
     def to(self, device: Union[str, torch.device]) -> 'ViewParams':
-        return ViewParams(*(None if t is None else t.to(device)
-                            for t in self))
+        return ViewParams(*(None if t is None else t.to(device) for t in self))
 
 
 def jitter_range(value: Union[float, Sequence[float]],
@@ -156,11 +155,12 @@ def draw_crop_boxes(num: int,
     """
     area = height * width
     # every attempt's area and aspect ratio at once: (num, max_attempts)
-    target_area = _uniform(scale[0], scale[1], (num, max_attempts),
-                           generator) * area
+    target_area = _uniform(scale[0], scale[1],
+                           (num, max_attempts), generator) * area
     aspect = torch.exp(
-        _uniform(math.log(ratio[0]), math.log(ratio[1]),
-                 (num, max_attempts), generator))
+        _uniform(
+            math.log(ratio[0]), math.log(ratio[1]), (num, max_attempts),
+            generator))
     crop_w = torch.round(torch.sqrt(target_area * aspect)).long()
     crop_h = torch.round(torch.sqrt(target_area / aspect)).long()
     fits = (crop_w > 0) & (crop_w <= width) & (crop_h > 0) & \
@@ -191,13 +191,13 @@ def draw_crop_boxes(num: int,
     return torch.stack([top, left, crop_h, crop_w], dim=1)
 
 
-def draw_jitter(num: int,
-                brightness: Optional[Range],
-                contrast: Optional[Range],
-                saturation: Optional[Range],
-                hue: Optional[Range],
-                generator: Optional[torch.Generator] = None
-                ) -> Tuple[Tensor, Tensor]:
+def draw_jitter(
+        num: int,
+        brightness: Optional[Range],
+        contrast: Optional[Range],
+        saturation: Optional[Range],
+        hue: Optional[Range],
+        generator: Optional[torch.Generator] = None) -> Tuple[Tensor, Tensor]:
     """Colour-jitter factors and orders of ``num`` views, as mmselfsup's
     ``ColorJitter.get_params`` draws them once per call.
 
@@ -358,7 +358,8 @@ def adjust_hue(images: Tensor, factor: Tensor) -> Tensor:
         maxc == r, (g - b) / safe,
         torch.where(maxc == g, (b - r) / safe + 2, (r - g) / safe + 4))
     hue = hue + 6 * factor.view(-1, 1, 1).to(hue.dtype)
-    offsets = torch.tensor([5., 3., 1.], device=images.device,
+    offsets = torch.tensor([5., 3., 1.],
+                           device=images.device,
                            dtype=images.dtype).view(1, 3, 1, 1)
     k = (hue.unsqueeze(1) + offsets).remainder_(6)
     return maxc.unsqueeze(1) - chroma.unsqueeze(1) * torch.minimum(
@@ -389,8 +390,9 @@ def color_jitter(images: Tensor, factors: Tensor, order: Tensor) -> Tensor:
         for op, fn in enumerate(_JITTER_FNS):
             chosen = (order[:, step] == op) & (factors[:, op] != _IDENTITY[op])
             idx = chosen.nonzero().squeeze(1)
-            if idx.numel():
-                out[idx] = fn(out[idx], factors[idx, op])
+            if idx.numel():  # index_select / index_copy_: 5x x[idx] here
+                out.index_copy_(0, idx,
+                                fn(out.index_select(0, idx), factors[idx, op]))
     return out
 
 
@@ -417,12 +419,17 @@ def apply_views(images: Tensor,
     if params.boxes is not None:
         grid = crop_grid(params.boxes, params.flip, out_size,
                          images.shape[-2:])
-        views = F.grid_sample(images, grid, mode='bilinear',
-                              padding_mode='border', align_corners=False)
+        views = F.grid_sample(
+            images,
+            grid,
+            mode='bilinear',
+            padding_mode='border',
+            align_corners=False)
     else:  # cropped in the loader: flip only
-        views = torch.where(params.flip.view(-1, 1, 1, 1),
-                            images.flip(-1), images)
+        views = torch.where(
+            params.flip.view(-1, 1, 1, 1), images.flip(-1), images)
     idx = params.gray.nonzero().squeeze(1)
     if idx.numel():
-        views[idx] = luma(views[idx], gray_weights).expand(-1, 3, -1, -1)
+        gray = luma(views.index_select(0, idx), gray_weights)
+        views.index_copy_(0, idx, gray.expand(-1, 3, -1, -1))
     return color_jitter(views, params.jitter, params.order)

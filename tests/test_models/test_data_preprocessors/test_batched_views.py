@@ -26,10 +26,12 @@ from mmcv.transforms import RandomFlip, RandomGrayscale
 from PIL import Image
 from scipy.stats import ks_2samp
 
-from mmbank.models.utils.batched_views import (
-    ViewParams, adjust_brightness, adjust_contrast, adjust_hue,
-    adjust_saturation, apply_views, color_jitter, crop_grid, draw_crop_boxes,
-    draw_jitter, draw_views, jitter_range, luma)
+from mmbank.models.utils.batched_views import (ViewParams, adjust_brightness,
+                                               adjust_contrast, adjust_hue,
+                                               adjust_saturation, apply_views,
+                                               color_jitter, crop_grid,
+                                               draw_crop_boxes, draw_jitter,
+                                               draw_views, jitter_range, luma)
 from mmselfsup.datasets.transforms import ColorJitter, RandomResizedCrop
 
 N = 20000  # draws per distribution check
@@ -45,8 +47,10 @@ def smooth_images(num, seed=0, size=32):
     rng = np.random.RandomState(seed)
     return np.stack([
         np.array(
-            Image.fromarray(rng.randint(0, 256, (5, 5, 3), dtype=np.uint8))
-            .resize((size, size), Image.BICUBIC)) for _ in range(num)
+            Image.fromarray(rng.randint(0, 256, (5, 5, 3),
+                                        dtype=np.uint8)).resize((size, size),
+                                                                Image.BICUBIC))
+        for _ in range(num)
     ])
 
 
@@ -77,21 +81,23 @@ def assert_same_distribution(ours, theirs):
     assert result.pvalue > 1e-3, result
 
 
-@pytest.mark.parametrize('height, width, scale, ratio', [
-    (32, 32, (0.2, 1.0), (3. / 4., 4. / 3.)),  # NPID's on CIFAR
-    (40, 24, (0.08, 1.0), (3. / 4., 4. / 3.)),  # torchvision's default
-    (32, 32, (0.8, 1.0), (2.0, 3.0)),  # mostly the fallback crop
-])
+@pytest.mark.parametrize(
+    'height, width, scale, ratio',
+    [
+        (32, 32, (0.2, 1.0), (3. / 4., 4. / 3.)),  # NPID's on CIFAR
+        (40, 24, (0.08, 1.0), (3. / 4., 4. / 3.)),  # torchvision's default
+        (32, 32, (0.8, 1.0), (2.0, 3.0)),  # mostly the fallback crop
+    ])
 def test_crop_boxes_follow_random_resized_crop(height, width, scale, ratio):
-    ours = draw_crop_boxes(N, height, width, scale, ratio,
-                           generator=generator()).numpy()
+    ours = draw_crop_boxes(
+        N, height, width, scale, ratio, generator=generator()).numpy()
     theirs = reference_boxes(N, height, width, scale, ratio)
     top, left, h, w = ours.T
     assert (top >= 0).all() and (left >= 0).all()
     assert (top + h <= height).all() and (left + w <= width).all()
     # area fraction, log aspect ratio and position, as distributions
-    for stat in (lambda b: b[:, 2] * b[:, 3] / (height * width),
-                 lambda b: np.log(b[:, 3] / b[:, 2]),
+    for stat in (lambda b: b[:, 2] * b[:, 3] /
+                 (height * width), lambda b: np.log(b[:, 3] / b[:, 2]),
                  lambda b: b[:, 0], lambda b: b[:, 1]):
         assert_same_distribution(stat(ours), stat(theirs))
     # the same rate of the fallback crop
@@ -103,15 +109,16 @@ def test_crop_boxes_follow_random_resized_crop(height, width, scale, ratio):
 
 
 def test_crop_area_and_aspect_ranges_by_hand():
-    boxes = draw_crop_boxes(N, 32, 32, (0.2, 1.0), (3. / 4., 4. / 3.),
-                            generator=generator()).double()
+    boxes = draw_crop_boxes(
+        N, 32, 32, (0.2, 1.0), (3. / 4., 4. / 3.),
+        generator=generator()).double()
     area = boxes[:, 2] * boxes[:, 3] / 1024
     log_aspect = torch.log(boxes[:, 3] / boxes[:, 2])
     # integer sides round the continuous draws: up to half a pixel a side
     assert area.min() >= 0.2 * (1 - 2 / math.sqrt(0.2 * 1024)) - 1e-9
     assert area.max() <= 1.0
-    assert log_aspect.abs().max() <= math.log(4 / 3) + 2 / math.sqrt(0.2 *
-                                                                     1024)
+    assert log_aspect.abs().max() <= math.log(
+        4 / 3) + 2 / math.sqrt(0.2 * 1024)
     # the aspect ratio is symmetric in log space
     assert abs(float(log_aspect.mean())) < 5 * float(log_aspect.std()) / \
         math.sqrt(N)
@@ -121,11 +128,14 @@ def test_fallback_crops_are_the_central_ones():
     """No attempt: the central crop of the clamped aspect ratio, exactly
     as mmselfsup computes it."""
     for height, width in ((32, 32), (20, 50), (50, 20)):
-        ours = draw_crop_boxes(3, height, width, (0.2, 1.0),
-                               (3. / 4., 4. / 3.), max_attempts=0,
-                               generator=generator()).numpy()
-        theirs = reference_boxes(1, height, width, (0.2, 1.0),
-                                 (3. / 4., 4. / 3.), max_attempts=0)
+        ours = draw_crop_boxes(
+            3,
+            height,
+            width, (0.2, 1.0), (3. / 4., 4. / 3.),
+            max_attempts=0,
+            generator=generator()).numpy()
+        theirs = reference_boxes(
+            1, height, width, (0.2, 1.0), (3. / 4., 4. / 3.), max_attempts=0)
         assert (ours == theirs).all()
     # 20 x 50 is wider than 4:3: 20 high, round(20 x 4 / 3) = 27 wide, at
     # (50 - 27) // 2 = 11
@@ -134,13 +144,20 @@ def test_fallback_crops_are_the_central_ones():
 
 
 def test_flip_and_grayscale_rates_follow_the_transforms():
-    params = draw_views(N, 32, 32, None, flip_prob=0.5, gray_prob=0.2,
-                        jitter=[None] * 4, generator=generator())
+    params = draw_views(
+        N,
+        32,
+        32,
+        None,
+        flip_prob=0.5,
+        gray_prob=0.2,
+        jitter=[None] * 4,
+        generator=generator())
     np.random.seed(0)
     random.seed(0)
     flip = RandomFlip(prob=0.5)
-    theirs_flip = np.mean([flip._choose_direction() is not None
-                           for _ in range(N)])
+    theirs_flip = np.mean(
+        [flip._choose_direction() is not None for _ in range(N)])
     gray = RandomGrayscale(prob=0.2, keep_channels=True)
     theirs_gray = np.mean([gray._random_prob() < 0.2 for _ in range(N)])
     for ours, theirs, p in ((params.flip, theirs_flip, 0.5),
@@ -152,16 +169,19 @@ def test_flip_and_grayscale_rates_follow_the_transforms():
 
 def test_jitter_factors_follow_color_jitter():
     ranges = [jitter_range(0.4, n) for n in ('b', 'c', 's')]
-    ranges.append(jitter_range(0.4, 'h', center=0, bound=(-0.5, 0.5),
-                               clip_first_on_zero=False))
+    ranges.append(
+        jitter_range(
+            0.4, 'h', center=0, bound=(-0.5, 0.5), clip_first_on_zero=False))
     assert ranges == [(0.6, 1.4)] * 3 + [(-0.4, 0.4)]
     factors, order = draw_jitter(N, *ranges, generator=generator())
-    reference = ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4,
-                            hue=0.4)
+    reference = ColorJitter(
+        brightness=0.4, contrast=0.4, saturation=0.4, hue=0.4)
     np.random.seed(0)
-    draws = [reference.get_params(reference.brightness, reference.contrast,
-                                  reference.saturation, reference.hue)
-             for _ in range(N)]
+    draws = [
+        reference.get_params(reference.brightness, reference.contrast,
+                             reference.saturation, reference.hue)
+        for _ in range(N)
+    ]
     theirs = np.array([d[:4] for d in draws])
     for col, (low, high) in enumerate(ranges):
         ours = factors[:, col].double().numpy()
@@ -189,8 +209,8 @@ def test_jitter_range_reads_like_color_jitter_and_refuses_bad_values():
     with pytest.raises(ValueError, match='non-negative'):
         jitter_range(-0.1, 'brightness')
     with pytest.raises(ValueError, match='within'):
-        jitter_range(0.6, 'hue', center=0, bound=(-0.5, 0.5),
-                     clip_first_on_zero=False)
+        jitter_range(
+            0.6, 'hue', center=0, bound=(-0.5, 0.5), clip_first_on_zero=False)
     with pytest.raises(ValueError, match='within'):
         jitter_range((-0.6, 0.1), 'hue', center=0, bound=(-0.5, 0.5))
     with pytest.raises(ValueError, match='number or a'):
@@ -200,12 +220,18 @@ def test_jitter_range_reads_like_color_jitter_and_refuses_bad_values():
 def test_samples_of_a_batch_draw_independently():
     """Neighbouring rows (sample b and b + 1, or view k and k + 1 of one
     sample) are uncorrelated, and every row draws its own values."""
-    params = draw_views(N, 32, 32, dict(scale=(0.2, 1.), ratio=(.75, 4 / 3),
-                                        max_attempts=10),
-                        0.5, 0.2, [(0.6, 1.4)] * 3 + [(-0.4, 0.4)],
-                        generator=generator())
-    columns = [params.boxes[:, 2] * params.boxes[:, 3], params.boxes[:, 0],
-               params.flip, params.gray, *params.jitter.T, params.order[:, 0]]
+    params = draw_views(
+        N,
+        32,
+        32,
+        dict(scale=(0.2, 1.), ratio=(.75, 4 / 3), max_attempts=10),
+        0.5,
+        0.2, [(0.6, 1.4)] * 3 + [(-0.4, 0.4)],
+        generator=generator())
+    columns = [
+        params.boxes[:, 2] * params.boxes[:, 3], params.boxes[:, 0],
+        params.flip, params.gray, *params.jitter.T, params.order[:, 0]
+    ]
     for column in columns:
         x = column.double()
         r = torch.corrcoef(torch.stack([x[:-1], x[1:]]))[0, 1]
@@ -215,19 +241,18 @@ def test_samples_of_a_batch_draw_independently():
 
 
 def test_same_generator_state_gives_the_same_views():
-    args = (64, 32, 32, dict(scale=(0.2, 1.), ratio=(.75, 4 / 3),
-                             max_attempts=10), 0.5, 0.2,
-            [(0.6, 1.4)] * 3 + [(-0.4, 0.4)])
+    args = (64, 32, 32,
+            dict(scale=(0.2, 1.), ratio=(.75, 4 / 3),
+                 max_attempts=10), 0.5, 0.2, [(0.6, 1.4)] * 3 + [(-0.4, 0.4)])
     first = draw_views(*args, generator=generator(7))
     again = draw_views(*args, generator=generator(7))
     other = draw_views(*args, generator=generator(8))
     assert all(torch.equal(a, b) for a, b in zip(first, again))
     assert not torch.equal(first.jitter, other.jitter)
     images = to_tensor(smooth_images(64))
-    assert torch.equal(apply_views(images, first, (.299, .587, .114),
-                                   (32, 32)),
-                       apply_views(images, again, (.299, .587, .114),
-                                   (32, 32)))
+    assert torch.equal(
+        apply_views(images, first, (.299, .587, .114), (32, 32)),
+        apply_views(images, again, (.299, .587, .114), (32, 32)))
 
 
 def pil_crop(img, box, size=32):
@@ -247,10 +272,11 @@ def test_crop_and_resize_equal_pillows_within_a_level():
     for _ in range(64):
         h, w = rng.randint(5, 33, 2)
         boxes.append((rng.randint(0, 33 - h), rng.randint(0, 33 - w), h, w))
-    grid = crop_grid(torch.tensor(boxes), torch.zeros(64, dtype=torch.bool),
-                     (32, 32), (32, 32))
-    ours = to_levels(F.grid_sample(to_tensor(images), grid,
-                                   align_corners=False))
+    grid = crop_grid(
+        torch.tensor(boxes), torch.zeros(64, dtype=torch.bool), (32, 32),
+        (32, 32))
+    ours = to_levels(
+        F.grid_sample(to_tensor(images), grid, align_corners=False))
     theirs = np.stack([pil_crop(img, box) for img, box in zip(images, boxes)])
     diff = np.abs(ours - theirs)
     assert diff.max() <= 1.0 + 1e-4
@@ -261,18 +287,21 @@ def test_the_whole_image_and_flips_are_exact():
     images = to_tensor(smooth_images(4))
     boxes = torch.tensor([[0, 0, 32, 32]] * 4)
     flip = torch.tensor([False, True, False, True])
-    out = F.grid_sample(images, crop_grid(boxes, flip, (32, 32), (32, 32)),
-                        align_corners=False)
+    out = F.grid_sample(
+        images,
+        crop_grid(boxes, flip, (32, 32), (32, 32)),
+        align_corners=False)
     assert torch.allclose(out[0], images[0], atol=1e-6)
     assert torch.allclose(out[1], images[1].flip(-1), atol=1e-6)
     # a 16 x 16 crop at (8, 4) doubled: output pixels 1 and 2 fall a quarter
     # pixel either side of crop pixel 0.5 -> weights (3/4, 1/4), (1/4, 3/4)
     image = torch.arange(32.).repeat(32, 1).view(1, 1, 32, 32) / 31
-    grid = crop_grid(torch.tensor([[8, 4, 16, 16]]), torch.tensor([False]),
-                     (32, 32), (32, 32))
+    grid = crop_grid(
+        torch.tensor([[8, 4, 16, 16]]), torch.tensor([False]), (32, 32),
+        (32, 32))
     row = F.grid_sample(image, grid, align_corners=False)[0, 0, 0] * 31
-    assert torch.allclose(row[:4], torch.tensor([4., 4.25, 4.75, 5.25]),
-                          atol=1e-5)
+    assert torch.allclose(
+        row[:4], torch.tensor([4., 4.25, 4.75, 5.25]), atol=1e-5)
     assert torch.allclose(row[-1], torch.tensor(19.), atol=1e-5)  # clamped
 
 
@@ -281,8 +310,8 @@ def pil_on_rgb(fn, img, factor):
     reverses the channels for PIL), so give it BGR and reverse back."""
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        out = fn(np.ascontiguousarray(img[..., ::-1]), factor,
-                 backend='pillow')
+        out = fn(
+            np.ascontiguousarray(img[..., ::-1]), factor, backend='pillow')
     return out[..., ::-1]
 
 
@@ -298,8 +327,8 @@ def test_blends_equal_pillows_within_a_level(ours, theirs, low, high):
     images = smooth_images(64)
     factors = np.random.RandomState(2).uniform(low, high, 64)
     out = to_levels(ours(to_tensor(images), torch.tensor(factors)))
-    ref = np.stack([pil_on_rgb(theirs, img, f)
-                    for img, f in zip(images, factors)])
+    ref = np.stack(
+        [pil_on_rgb(theirs, img, f) for img, f in zip(images, factors)])
     diff = out - ref
     assert diff.min() >= -0.25 and diff.max() <= 1.25
     assert 0.3 < diff.mean() < 0.7
@@ -315,13 +344,14 @@ def test_hue_equals_kornias_and_pillows():
     factors = np.random.RandomState(3).uniform(-0.4, 0.4, 64)
     x = to_tensor(images)
     out = adjust_hue(x, torch.tensor(factors))
-    ref = kornia.enhance.adjust_hue(x, torch.tensor(factors).float() * 2 *
-                                    math.pi)
+    ref = kornia.enhance.adjust_hue(
+        x,
+        torch.tensor(factors).float() * 2 * math.pi)
     assert torch.allclose(out, ref, atol=1e-5)
     # mmcv shifts PIL's hue by uint8(255 h): truncated, modulo 256
     applied = np.trunc(factors * 255) / 255
-    pil = np.stack([pil_on_rgb(pil_hue, img, f)
-                    for img, f in zip(images, factors)])
+    pil = np.stack(
+        [pil_on_rgb(pil_hue, img, f) for img, f in zip(images, factors)])
     diff = np.abs(to_levels(adjust_hue(x, torch.tensor(applied))) - pil)
     assert diff.mean() < 1.0
     assert np.percentile(diff, 99) <= 5
@@ -332,11 +362,15 @@ def test_hue_leaves_gray_alone_and_a_half_turn_complements():
     gray = torch.full((1, 3, 2, 2), 0.3)
     assert torch.equal(adjust_hue(gray, torch.tensor([0.25])), gray)
     red = torch.tensor([1., 0.2, 0.2]).view(1, 3, 1, 1)
-    assert torch.allclose(adjust_hue(red, torch.tensor([0.5])).flatten(),
-                          torch.tensor([0.2, 1., 1.]), atol=1e-6)
+    assert torch.allclose(
+        adjust_hue(red, torch.tensor([0.5])).flatten(),
+        torch.tensor([0.2, 1., 1.]),
+        atol=1e-6)
     # a third of a turn: red to green
-    assert torch.allclose(adjust_hue(red, torch.tensor([1 / 3])).flatten(),
-                          torch.tensor([0.2, 1., 0.2]), atol=1e-5)
+    assert torch.allclose(
+        adjust_hue(red, torch.tensor([1 / 3])).flatten(),
+        torch.tensor([0.2, 1., 0.2]),
+        atol=1e-5)
 
 
 def test_jitter_runs_each_samples_own_order():
@@ -354,10 +388,11 @@ def test_jitter_runs_each_samples_own_order():
     cb = adjust_brightness(adjust_contrast(x[:1], c), b)
     assert not torch.allclose(bc, cb)
     assert torch.equal(out[0:1], bc)
-    assert torch.equal(out[3:4], bc[0:1] * 0 + adjust_contrast(
-        adjust_brightness(x[3:4], b), c))
-    assert torch.equal(out[2:3], adjust_brightness(
-        adjust_contrast(x[2:3], c), b))
+    assert torch.equal(
+        out[3:4],
+        bc[0:1] * 0 + adjust_contrast(adjust_brightness(x[3:4], b), c))
+    assert torch.equal(out[2:3],
+                       adjust_brightness(adjust_contrast(x[2:3], c), b))
     assert torch.equal(x, torch.cat([x[:2], x[:2]]))  # input untouched
 
 
@@ -369,27 +404,29 @@ def test_whole_views_equal_the_per_image_pipeline():
     a level of that offset on average, 7 levels at the 99th percentile."""
     num = 48
     images = smooth_images(num, seed=4)
-    params = draw_views(num, 32, 32, dict(scale=(0.2, 1.), ratio=(.75,
-                                                                4 / 3),
-                                          max_attempts=10),
-                        0.5, 0.2, [(0.6, 1.4)] * 3 + [(-0.4, 0.4)],
-                        generator=generator(5))
+    params = draw_views(
+        num,
+        32,
+        32,
+        dict(scale=(0.2, 1.), ratio=(.75, 4 / 3), max_attempts=10),
+        0.5,
+        0.2, [(0.6, 1.4)] * 3 + [(-0.4, 0.4)],
+        generator=generator(5))
     # mmcv applies a hue of trunc(255 h) / 255
     jitter = params.jitter.clone()
     jitter[:, 3] = torch.trunc(jitter[:, 3].double() * 255).float() / 255
     params = params._replace(jitter=jitter)
     weights = (0.299, 0.587, 0.114)
-    ours = to_levels(apply_views(to_tensor(images), params, weights,
-                                 (32, 32)))
-    gray = RandomGrayscale(prob=1.0, keep_channels=True,
-                           channel_weights=weights)
+    ours = to_levels(apply_views(to_tensor(images), params, weights, (32, 32)))
+    gray = RandomGrayscale(
+        prob=1.0, keep_channels=True, channel_weights=weights)
     refs = []
     for i, img in enumerate(images):
         img = pil_crop(img, params.boxes[i].tolist())
         if params.gray[i]:
             img = gray.transform(dict(img=img))['img']
-        jitter = ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4,
-                             hue=0.4)
+        jitter = ColorJitter(
+            brightness=0.4, contrast=0.4, saturation=0.4, hue=0.4)
         b, c, s, h = params.jitter[i].double().tolist()
         jitter.get_params = lambda *_: (b, c, s, h, params.order[i].numpy())
         # mmcv's pillow jitter assumes BGR: give it BGR, reverse back

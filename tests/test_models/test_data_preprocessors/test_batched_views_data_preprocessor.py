@@ -17,17 +17,24 @@ from mmselfsup.structures import SelfSupDataSample
 MEAN = (125.307, 122.961, 113.8575)
 STD = (51.5865, 50.847, 51.255)
 # views that change nothing: the whole image, no flip, gray or jitter
-IDENTITY = dict(crop_scale=(1., 1.), crop_ratio=(1., 1.), gray_prob=0.,
-                brightness=0., contrast=0., saturation=0., hue=0.,
-                flip_prob=0.)
+IDENTITY = dict(
+    crop_scale=(1., 1.),
+    crop_ratio=(1., 1.),
+    gray_prob=0.,
+    brightness=0.,
+    contrast=0.,
+    saturation=0.,
+    hue=0.,
+    flip_prob=0.)
 
 
 def batch(num=4, size=32, seed=0):
     g = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (num, 3, size, size), generator=g,
-                           dtype=torch.uint8)
-    return dict(inputs=[images],
-                data_samples=[SelfSupDataSample() for _ in range(num)])
+    images = torch.randint(
+        0, 256, (num, 3, size, size), generator=g, dtype=torch.uint8)
+    return dict(
+        inputs=[images],
+        data_samples=[SelfSupDataSample() for _ in range(num)])
 
 
 def make(**kwargs):
@@ -43,8 +50,8 @@ def normalised(images, mean=MEAN, std=STD):
 
 def test_registered_and_built_by_mmselfsups_models():
     init_default_scope('mmselfsup')
-    built = MODELS.build(dict(type='BatchedViewsDataPreprocessor',
-                              num_views=4, crop_size=32))
+    built = MODELS.build(
+        dict(type='BatchedViewsDataPreprocessor', num_views=4, crop_size=32))
     assert isinstance(built, SelfSupDataPreprocessor)
     assert built.num_views == 4 and built.crop_size == (32, 32)
 
@@ -58,8 +65,7 @@ def test_gives_k_normalised_views_of_every_sample():
     # normalised 0-255 values: within the normalised range of [0, 255]
     low = normalised(torch.zeros(1, 3, 1, 1)).min()
     high = normalised(torch.full((1, 3, 1, 1), 255.)).max()
-    assert all(v.min() >= low - 1e-5 and v.max() <= high + 1e-5
-               for v in views)
+    assert all(v.min() >= low - 1e-5 and v.max() <= high + 1e-5 for v in views)
     # every view and every sample drew its own view
     assert not torch.allclose(views[0], views[1])
 
@@ -80,28 +86,31 @@ def test_identity_views_are_the_normalised_images():
 def test_flip_and_grayscale_on_their_own():
     data = batch()
     images = data['inputs'][0].float()
-    flipped, _ = make(num_views=1, **dict(IDENTITY, flip_prob=1.))(
-        data, training=True)
-    assert torch.allclose(flipped[0], normalised(images.flip(-1)),
-                          atol=1e-4)
-    gray, _ = make(num_views=1, **dict(IDENTITY, gray_prob=1.,
-                                       gray_weights=(1., 1., 2.)))(
-                                           data, training=True)
+    flipped, _ = make(
+        num_views=1, **dict(IDENTITY, flip_prob=1.))(
+            data, training=True)
+    assert torch.allclose(flipped[0], normalised(images.flip(-1)), atol=1e-4)
+    gray, _ = make(
+        num_views=1, **dict(IDENTITY, gray_prob=1.,
+                            gray_weights=(1., 1., 2.)))(
+                                data, training=True)
     # weights normalised to (1/4, 1/4, 1/2), the same on every channel
     expected = (images[:, 0] + images[:, 1] + 2 * images[:, 2]) / 4
-    assert torch.allclose(gray[0], normalised(
-        expected.unsqueeze(1).expand(-1, 3, -1, -1)), atol=1e-3)
+    assert torch.allclose(
+        gray[0],
+        normalised(expected.unsqueeze(1).expand(-1, 3, -1, -1)),
+        atol=1e-3)
 
 
 def test_bgr_input_is_turned_to_rgb_and_its_gray_weights_read_as_bgr():
     data = batch()
     bgr = data['inputs'][0]
-    views, _ = make(num_views=1, bgr_to_rgb=True, **IDENTITY)(
-        data, training=True)
-    assert torch.allclose(views[0], normalised(bgr[:, [2, 1, 0]]),
-                          atol=1e-4)
-    prep = make(num_views=1, bgr_to_rgb=True, gray_weights=(0.114, 0.587,
-                                                           0.299))
+    views, _ = make(
+        num_views=1, bgr_to_rgb=True, **IDENTITY)(
+            data, training=True)
+    assert torch.allclose(views[0], normalised(bgr[:, [2, 1, 0]]), atol=1e-4)
+    prep = make(
+        num_views=1, bgr_to_rgb=True, gray_weights=(0.114, 0.587, 0.299))
     assert prep.gray_weights_rgb == pytest.approx((0.299, 0.587, 0.114))
 
 
@@ -114,14 +123,16 @@ def test_outside_training_it_only_normalises():
 def test_loader_crops_mode_takes_k_crops_and_flips_and_colours_them():
     data = batch()
     crops = [data['inputs'][0], data['inputs'][0].flip(-2)]
-    views, _ = make(num_views=2, geometric=False, **IDENTITY)(
-        dict(data, inputs=crops), training=True)
+    views, _ = make(
+        num_views=2, geometric=False, **IDENTITY)(
+            dict(data, inputs=crops), training=True)
     for view, crop in zip(views, crops):
         assert torch.allclose(view, normalised(crop), atol=1e-4)
     # other sizes than crop_size pass (the loader decides the size)
     small = [torch.zeros(4, 3, 24, 24, dtype=torch.uint8)] * 2
-    views, _ = make(num_views=2, geometric=False)(dict(data, inputs=small),
-                                                   training=True)
+    views, _ = make(
+        num_views=2, geometric=False)(
+            dict(data, inputs=small), training=True)
     assert views[0].shape == (4, 3, 24, 24)
     with pytest.raises(ValueError, match='2 crops of each sample'):
         make(num_views=2, geometric=False)(data, training=True)
@@ -153,8 +164,7 @@ def test_unseeded_generator_starts_from_the_runs_seed_and_the_rank(
     monkeypatch.setattr(module, 'get_dist_info', lambda: (1, 2))
     torch.manual_seed(11)
     rank1 = make(seed=None)
-    assert not torch.equal(rank1.generator.get_state(),
-                           expected.get_state())
+    assert not torch.equal(rank1.generator.get_state(), expected.get_state())
     data = batch()
     monkeypatch.setattr(module, 'get_dist_info', lambda: (0, 2))
     views0, _ = make(seed=None)(data, training=True)
