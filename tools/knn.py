@@ -4,7 +4,7 @@ Usage:
     python tools/knn.py CONFIG CHECKPOINT [--backbone-only]
         [--k 10 20 100 200] [--temperature 0.07] [--batch-size 256]
         [--num-workers N] [--chunk-size 1024] [--device cpu|cuda]
-        [--queries test|val] [--out results.json] [--no-progress]
+        [--exact] [--queries test|val] [--out results.json] [--no-progress]
         [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm}] [--debug]
 
@@ -14,6 +14,10 @@ extracts features of the train split (the memory) and of the test split
 (or, with --queries val, of the validation images) without augmentation, and reports top-1/top-5 weighted kNN accuracy for
 every k on the pooled backbone feature and, when the model has a neck, the
 L2-normalised neck embedding. T = 0.1 and k = 200 are NPID's protocol.
+The neighbour search is float32 (TF32 on CUDA devices that have it);
+``--exact`` makes it exact (fixed-point float64: neighbours and accuracies
+independent of chunking, BLAS and device, ties by train index), as the
+published numbers were computed.
 
 The splits: ``knn_train_dataloader`` / ``knn_test_dataloader`` of the
 config if it has them, else derived from its training dataset (CIFAR-like
@@ -99,6 +103,12 @@ def parse_args(argv=None):
         default=1024,
         help='test features per chunk of the neighbour search')
     parser.add_argument(
+        '--exact',
+        action='store_true',
+        help='exact neighbour search (fixed-point float64): results '
+        'independent of chunking, BLAS and device, ties by train index; '
+        'default: float32, TF32 on CUDA devices that have it')
+    parser.add_argument(
         '--device',
         default=None,
         help='device of the extraction and search (default: cuda if '
@@ -146,8 +156,9 @@ def neighbours_used(ks, num_memory: int) -> dict:
 def format_table(results: dict, temperature: float) -> str:
     """A plain-text table of ``results['accuracy']``; a ``k`` larger than
     the memory shows the number of neighbours used beside it."""
+    search = 'exact' if results.get('exact') else 'float32'
     lines = [
-        f'weighted kNN, T = {temperature:g}: '
+        f'weighted kNN, T = {temperature:g}, {search} search: '
         f'{results["num_train"]} train (memory) / {results["num_test"]} '
         f'test images, {results["num_classes"]} classes',
         f'{"feature":<10}{"dim":>6}{"k":>6}{"top-1":>9}{"top-5":>9}',
@@ -243,6 +254,7 @@ def run_knn(args) -> dict:
         checkpoint=args.checkpoint,
         temperature=args.temperature,
         queries=args.queries,
+        exact=args.exact,
         ks=list(args.k),
         k_used=neighbours_used(args.k, int(train['labels'].numel())),
         num_train=int(train['labels'].numel()),
@@ -263,7 +275,8 @@ def run_knn(args) -> dict:
             topk=(1, 5),
             num_classes=num_classes,
             chunk_size=args.chunk_size,
-            device=device)
+            device=device,
+            exact=args.exact)
         results['accuracy'][name] = {
             str(k): dict(top1=v[1], top5=v[5])
             for k, v in acc.items()

@@ -2,7 +2,7 @@
 
 Usage:
     python tools/retrieval.py CONFIG CHECKPOINT [--ks K [K ...]] [--out FILE]
-        [--no-nmi] [--backbone-only] [--seed SEED] [--batch-size N]
+        [--no-nmi] [--backbone-only] [--exact] [--seed SEED] [--batch-size N]
         [--num-workers N] [--work-dir DIR] [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm}] [--debug]
 
@@ -15,6 +15,11 @@ cosine similarity (itself excluded) and prints Recall@K for each K (default:
 the ``ks`` of the config's ``test_evaluator``, else 1 2 4 8) and the NMI of
 k-means (k = number of classes, fixed seed), in percent. The results also go
 to a JSON file (``--out``, default ``WORK_DIR/retrieval.json``).
+
+The neighbour search is float32 unless ``--exact`` is given or the config's
+``test_evaluator`` sets ``exact=True`` (fixed-point float64: Recall@K
+independent of chunking, BLAS and machine, ties by index; the CIFAR-10
+stand-in's configs do, as its published numbers were computed so).
 
 CHECKPOINT is a training checkpoint (``backbone.*``, ``neck.*``; the rest,
 such as the memory bank, is ignored), loaded weights-only; with
@@ -77,6 +82,12 @@ def parse_args(argv=None):
         action='store_true',
         help='evaluate the backbone feature only (checkpoints without a '
         'neck, or with the backbone\'s own keys)')
+    parser.add_argument(
+        '--exact',
+        action='store_true',
+        help='exact neighbour search (fixed-point float64), independent of '
+        'chunking and BLAS (default: the config\'s test_evaluator.exact, '
+        'else float32)')
     parser.add_argument('--seed', type=int, default=0, help='k-means seed')
     parser.add_argument('--batch-size', type=positive_int)
     parser.add_argument('--num-workers', type=non_negative_int)
@@ -117,12 +128,20 @@ def config_ks(cfg: Config):
     return list(DEFAULT_KS)
 
 
+def config_exact(cfg: Config) -> bool:
+    """The ``exact`` of the config's ``test_evaluator``, False if unset."""
+    evaluator = cfg.get('test_evaluator', None)
+    return bool(isinstance(evaluator, dict) and evaluator.get('exact'))
+
+
 def score_features(feats: dict,
                    ks,
                    with_nmi: bool = True,
-                   seed: int = 0) -> dict:
+                   seed: int = 0,
+                   exact: bool = False) -> dict:
     """Percent Recall@K (and NMI) of the ``backbone`` and ``neck``
-    features of :func:`extract_features`' output."""
+    features of :func:`extract_features`' output; ``exact``: exact
+    neighbour search (see :func:`retrieval_scores`)."""
     labels = feats.get('labels', None)
     if labels is None:
         raise ValueError(
@@ -136,7 +155,7 @@ def score_features(feats: dict,
         check_finite_features(feats[key],
                               f'The {key} features of the retrieval split')
         scores = retrieval_scores(
-            feats[key], labels, ks, with_nmi=with_nmi, seed=seed)
+            feats[key], labels, ks, with_nmi=with_nmi, seed=seed, exact=exact)
         results[key] = {k: 100. * v for k, v in scores.items()}
     return results
 
@@ -160,6 +179,7 @@ def run_retrieval(args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     ks = args.ks or config_ks(cfg)
+    exact = args.exact or config_exact(cfg)
     loader_cfg = retrieval_dataloader_cfg(cfg, args.batch_size,
                                           args.num_workers)
     init_default_scope(cfg.get('default_scope', 'mmselfsup'))
@@ -181,10 +201,12 @@ def run_retrieval(args):
     if get_rank() != 0:
         return None
 
-    results = score_features(feats, ks, not args.no_nmi, args.seed)
+    results = score_features(feats, ks, not args.no_nmi, args.seed, exact)
     labels = feats['labels']
     print(f'Retrieval on {labels.numel()} images of '
-          f'{len(labels.unique())} classes (Recall@K and NMI in %):')
+          f'{len(labels.unique())} classes, '
+          f'{"exact" if exact else "float32"} search (Recall@K and NMI in '
+          '%):')
     print(format_results(results))
 
     work_dir = args.work_dir or cfg.get('work_dir', None) or osp.join(
@@ -200,6 +222,7 @@ def run_retrieval(args):
                 num_images=int(labels.numel()),
                 num_classes=int(len(labels.unique())),
                 ks=list(ks),
+                exact=exact,
                 nmi_seed=None if args.no_nmi else args.seed,
                 results=results),
             f,

@@ -38,4 +38,6 @@ unseen_test_dataloader = dict(
         type='ClassSubset',
         classes=unseen_classes,
         dataset=dict(_unseen_images, test_mode=True)))
-unseen_val_evaluator = dict(type='RetrievalMetric', ks=[1, 2, 4, 8])
+# exact=True: the search the published numbers were computed with
+unseen_val_evaluator = dict(
+    type='RetrievalMetric', ks=[1, 2, 4, 8], exact=True)

@@ -30,7 +30,10 @@ merge_hook = dict(
     interval=1,
     final_ratio=0.1,
     max_group_size=4,
-    min_similarity=0.7)
+    min_similarity=0.7,
+    # the exact (float64 fixed-point) search the published runs merged with:
+    # the float32 default could merge other pairs on near-ties
+    exact=True)
 hooks_with_merging = base_hooks + [merge_hook]
 # ablations switch merging off with custom_hooks = {{_base_.base_hooks}}
 custom_hooks = hooks_with_merging

@@ -28,5 +28,6 @@ custom_hooks = [
         interval=1,
         final_ratio=0.1,
         max_group_size=4,
-        min_similarity=0.7),
+        min_similarity=0.7,
+        exact=True),  # the search of the published runs (see the base)
 ]

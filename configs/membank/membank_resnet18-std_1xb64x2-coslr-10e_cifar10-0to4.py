@@ -35,5 +35,6 @@ val_dataloader = dict(
                     type='PackSelfSupInputs',
                     algorithm_keys=['gt_label', 'sample_idx'])
             ])))
-val_evaluator = dict(_delete_=True, type='RetrievalMetric', ks=[1, 2, 4, 8])
+val_evaluator = dict(
+    _delete_=True, type='RetrievalMetric', ks=[1, 2, 4, 8], exact=True)
 val_cfg = dict(_delete_=True, type='ValLoop')

@@ -13,7 +13,8 @@ base_hooks = [
     dict(type='ChannelsLastHook'),  # about 1.5x faster convolutions on CPU
     *_base_.custom_hooks,
 ]
-merge_hook = dict(_base_.merge_hook, start_epoch=5, interval=1)
+# exact=True: the float64 fixed-point search the published runs merged with
+merge_hook = dict(_base_.merge_hook, start_epoch=5, interval=1, exact=True)
 # merging before RNGStateHook, the runtime's last hook; the ablations
 # switch it off with custom_hooks = {{_base_.base_hooks}}
 hooks_with_merging = [*base_hooks[:-1], merge_hook, base_hooks[-1]]

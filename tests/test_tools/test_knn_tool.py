@@ -53,7 +53,8 @@ def _data(root):
     return f'train_dataloader.dataset.data_prefix={root}'
 
 
-def _reference(checkpoint, root, ks, temperature, test_indices=None):
+def _reference(checkpoint, root, ks, temperature, test_indices=None,
+               exact=False):
     """kNN accuracies computed independently of the tool."""
     from mmbank.evaluation.functional import knn_accuracy
     feats = checkpoint_features(TINY, checkpoint, root, test_indices)
@@ -67,7 +68,8 @@ def _reference(checkpoint, root, ks, temperature, test_indices=None):
                 feats['test']['labels'],
                 ks=ks,
                 temperature=temperature,
-                num_classes=10).items()
+                num_classes=10,
+                exact=exact).items()
         }
         for name in ('backbone', 'neck')
     }
@@ -125,6 +127,30 @@ def test_test_subset_and_backbone_only_checkpoint(knn_tool, trained,
         knn_tool.main(
             [TINY, path, '--debug', '--cfg-options',
              _data(tiny_cifar10)])
+
+
+def test_exact_flag_reaches_the_search(knn_tool, trained, tiny_cifar10,
+                                       monkeypatch, capsys):
+    seen = []
+    real = knn_tool.knn_accuracy
+    monkeypatch.setattr(
+        knn_tool, 'knn_accuracy',
+        lambda *args, **kwargs: seen.append(kwargs['exact']) or real(
+            *args, **kwargs))
+    args = [
+        TINY, trained, '--k', '3', '--no-progress', '--cfg-options',
+        _data(tiny_cifar10), 'knn_test_dataloader.dataset.indices=6'
+    ]
+    fast = knn_tool.main(args)
+    exact = knn_tool.main(['--exact'] + args)
+    assert seen == [False, False, True, True]  # backbone, neck; each run
+    assert fast['exact'] is False and exact['exact'] is True
+    out = capsys.readouterr().out
+    assert 'T = 0.07, float32 search:' in out
+    assert 'T = 0.07, exact search:' in out
+    assert flat(exact['accuracy']) == flat(
+        _reference(trained, tiny_cifar10, (3, ), 0.07, test_indices=6,
+                   exact=True))
 
 
 def test_bad_input_gives_clear_errors(knn_tool, trained, tiny_cifar10,

@@ -77,6 +77,8 @@ def test_stand_in_end_to_end_agrees_with_the_metric(cifar_two_per_class,
         res = json.load(f)
     assert res['num_images'] == 10 and res['num_classes'] == 5
     assert res['ks'] == [1, 2, 100]
+    # the stand-in's test_evaluator asks for the exact search
+    assert res['exact'] is True and 'exact search' in proc.stdout
     for key in ('backbone', 'neck'):
         scores = res['results'][key]
         assert set(scores) == {'recall@1', 'recall@2', 'recall@100', 'nmi'}
@@ -134,8 +136,34 @@ def test_cub_config_end_to_end(tmp_path):
     # split='test': classes 3 and 4 of the 4, 2 images each
     assert res['num_images'] == 4 and res['num_classes'] == 2
     assert res['ks'] == [1, 2, 4, 8]  # the config's test_evaluator
+    assert res['exact'] is False  # float32 unless asked
     for scores in res['results'].values():
         assert scores['recall@4'] == scores['recall@8'] == 100
+    run_tool('tools/retrieval.py', CUB, ckpt, '--exact', '--no-nmi', '--out',
+             out, '--batch-size', '4', '--num-workers', '0', '--cfg-options',
+             f'test_dataloader.dataset.data_root={folder}')
+    with open(out) as f:
+        exact = json.load(f)
+    assert exact['exact'] is True
+    for key, scores in exact['results'].items():
+        assert scores['recall@4'] == res['results'][key]['recall@4'] == 100
+
+
+def test_exact_option_of_the_config_and_flag(tool, monkeypatch):
+    assert tool.config_exact(Config(dict(test_evaluator=dict(
+        type='RetrievalMetric', exact=True))))
+    assert not tool.config_exact(Config(dict(test_evaluator=dict(
+        type='RetrievalMetric'))))
+    assert not tool.config_exact(Config(dict()))
+    seen = []
+    monkeypatch.setattr(
+        tool, 'retrieval_scores',
+        lambda *args, **kwargs: seen.append(kwargs['exact']) or {})
+    feats = dict(backbone=torch.randn(4, 3), neck=None,
+                 labels=torch.tensor([0, 0, 1, 1]))
+    tool.score_features(feats, [1], exact=True)
+    tool.score_features(feats, [1])
+    assert seen == [True, False]
 
 
 class TestBadInput:

@@ -2,7 +2,7 @@
 
 Usage:
     python tools/benchmarks/knn_floors.py CONFIG [--queries val|test]
-        [--k 200] [--temperature 0.1] [--seed 0] [--no-network]
+        [--k 200] [--temperature 0.1] [--seed 0] [--no-network] [--exact]
         [--out floors.json] [--trained knn.json]
         [--cfg-options KEY=VALUE ...] [--debug]
 
@@ -70,6 +70,9 @@ def parse_args(argv=None):
                         help='seed of the random initialisation')
     parser.add_argument('--no-network', action='store_true',
                         help='pixel floors only')
+    parser.add_argument('--exact', action='store_true',
+                        help='exact neighbour search (fixed-point float64, '
+                        'as the published floors); default float32')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--trained', help='tools/knn.py JSON of a trained '
                         'model (same config and queries) to print beside '
@@ -104,8 +107,9 @@ def random_network(cfg, seed: int = 0):
 
 
 def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
-           network=True) -> dict:
-    """kNN top-1 of every floor (see the module docstring)."""
+           network=True, exact=False) -> dict:
+    """kNN top-1 of every floor (see the module docstring); ``exact``:
+    exact neighbour search (see :func:`knn_accuracy`)."""
     init_default_scope(cfg.get('default_scope', 'mmselfsup'))
     loaders = {
         split: Runner.build_dataloader(
@@ -119,14 +123,15 @@ def floors(cfg, queries='val', k=200, temperature=0.1, seed=0,
     num_classes = len(loaders['train'].dataset.metainfo.get('classes', ())) \
         or None
     out = dict(queries=queries, k=k, temperature=temperature, seed=seed,
-               k_used=min(k, int(memory['labels'].numel())),
+               exact=exact, k_used=min(k, int(memory['labels'].numel())),
                num_memory=int(memory['labels'].numel()),
                num_queries=int(query['labels'].numel()), top1={})
 
     def top1(train_feats, train_labels, test_feats, test_labels):
         acc = knn_accuracy(train_feats, train_labels, test_feats,
                            test_labels, ks=[k], temperature=temperature,
-                           topk=(1, ), num_classes=num_classes)
+                           topk=(1, ), num_classes=num_classes,
+                           exact=exact)
         return acc[k][1]
 
     for name in PIXEL_NORMALISATIONS:
@@ -213,7 +218,8 @@ def main(argv=None) -> dict:
             cfg.merge_from_dict(args.cfg_options)
         start = time.perf_counter()
         result = floors(cfg, args.queries, args.k, args.temperature,
-                        args.seed, network=not args.no_network)
+                        args.seed, network=not args.no_network,
+                        exact=args.exact)
         result['config'] = args.config
         result['seconds'] = time.perf_counter() - start
         if knn is not None:

@@ -46,7 +46,7 @@ class HardNegativeMergeHook(Hook):
     """Gradually merge near-duplicate samples of the memory bank.
 
     After training epochs ``start_epoch, start_epoch + interval, ...`` up to
-    ``end_epoch``, it finds each bank row's exact cosine nearest neighbour
+    ``end_epoch``, it finds each bank row's cosine nearest neighbour
     outside the row's group (tiled on the bank's device, never an ``N x N``
     matrix) and merges the most similar mutual pairs until the fraction of
     samples in merge groups reaches the schedule's target, which grows
@@ -81,6 +81,12 @@ class HardNegativeMergeHook(Hook):
             (``get_gt_labels()``), also log how often merged samples share a
             class, against chance. A diagnostic only: labels never reach the
             merge. Defaults to True.
+        exact (bool): Search with exact fixed-point float64 similarities:
+            merges independent of ``chunk_size``, BLAS and device (the
+            CIFAR-10 CPU-protocol configs set it: their published runs
+            merged so). Else float32, TF32 on CUDA devices that have it,
+            where rows within float32 rounding of a row's best can trade
+            places. Defaults to False.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves the epoch
@@ -94,6 +100,7 @@ class HardNegativeMergeHook(Hook):
                  min_similarity: float = 0.5,
                  chunk_size: int = 4096,
                  log_class_purity: bool = True,
+                 exact: bool = False,
                  **removed) -> None:
         check_removed_options(removed)
         problems = []
@@ -118,6 +125,8 @@ class HardNegativeMergeHook(Hook):
         if not isinstance(chunk_size, int) or chunk_size < 1:
             problems.append(f'chunk_size must be an int >= 1, got '
                             f'{chunk_size!r}')
+        if not isinstance(exact, bool):
+            problems.append(f'exact must be True or False, got {exact!r}')
         if problems:
             raise ValueError('HardNegativeMergeHook: ' + '; '.join(problems))
         self.start_epoch = start_epoch
@@ -127,6 +136,7 @@ class HardNegativeMergeHook(Hook):
         self.max_group_size = max_group_size
         self.min_similarity = min_similarity
         self.chunk_size = chunk_size
+        self.exact = exact
         self.log_class_purity = log_class_purity
 
     def _last_epoch(self, max_epochs: int) -> int:
@@ -181,7 +191,8 @@ class HardNegativeMergeHook(Hook):
             ratio,
             max_group_size=self.max_group_size,
             min_similarity=self.min_similarity,
-            chunk_size=self.chunk_size)
+            chunk_size=self.chunk_size,
+            exact=self.exact)
 
     @staticmethod
     def training_labels(runner, num_samples: int) -> Optional[torch.Tensor]:

@@ -2,7 +2,8 @@
 
 For every test feature take the ``k`` most cosine-similar train features
 (:func:`knn_neighbors`, whose module states how they are found: in bounded
-memory, exactly, ties by train index), weight each neighbour by
+memory, in float32 by default, with ``exact=True`` exactly and ties by
+train index), weight each neighbour by
 ``exp(sim / T)``, sum the weights per class and predict the classes by
 decreasing score.
 
@@ -94,8 +95,8 @@ def knn_predict(
         temperature: float = 0.07,
         chunk_size: int = 1024,
         train_chunk_size: int = 16384,
-        device: Optional[Union[str,
-                               torch.device]] = None) -> Dict[int, Tensor]:
+        device: Optional[Union[str, torch.device]] = None,
+        exact: bool = False) -> Dict[int, Tensor]:
     """Weighted kNN class scores of test features.
 
     Args:
@@ -111,6 +112,9 @@ def knn_predict(
         train_chunk_size (int): Train rows per chunk. Defaults to 16384.
         device (str | torch.device, optional): Where to compute. Defaults
             to the train features' device.
+        exact (bool): Exact, chunking- and BLAS-independent similarities
+            (fixed-point float64, ties by train index); else float32.
+            Defaults to False (see :func:`knn_neighbors`).
 
     Returns:
         dict[int, Tensor]: For each ``k``, ``(M, num_classes)`` scores (see
@@ -126,7 +130,8 @@ def knn_predict(
         max(ks),
         chunk_size,
         train_chunk_size,
-        device=device)
+        device=device,
+        exact=exact)
     return knn_vote(sims,
                     train_labels.to(idx.device)[idx], num_classes, ks,
                     temperature)
@@ -143,7 +148,8 @@ def knn_accuracy(
     num_classes: Optional[int] = None,
     chunk_size: int = 1024,
     train_chunk_size: int = 16384,
-    device: Optional[Union[str, torch.device]] = None
+    device: Optional[Union[str, torch.device]] = None,
+    exact: bool = False
 ) -> Dict[int, Dict[int, float]]:
     """Weighted kNN top-k accuracies for several ``k`` at once.
 
@@ -166,6 +172,9 @@ def knn_accuracy(
         train_chunk_size (int): Train rows per chunk. Defaults to 16384.
         device (str | torch.device, optional): Where to compute. Defaults
             to the train features' device.
+        exact (bool): Exact, chunking- and BLAS-independent similarities
+            (fixed-point float64, ties by train index); else float32.
+            Defaults to False (see :func:`knn_neighbors`).
 
     Returns:
         dict[int, dict[int, float]]: ``{k: {t: top-t accuracy in %}}``.
@@ -186,7 +195,8 @@ def knn_accuracy(
         max(ks),
         chunk_size,
         train_chunk_size,
-        device=device)
+        device=device,
+        exact=exact)
     neighbor_labels = train_labels.to(idx.device)[idx]
     test_labels = test_labels.to(idx.device)
     hits = {k: {t: 0 for t in topk} for k in ks}

@@ -3,11 +3,14 @@ functions.
 
 Notation: ``N`` samples with ``D``-dim features and integer class labels.
 Similarity is cosine: features are L2-normalised first. Each sample queries
-all the others (itself excluded). Similarities are computed exactly as in
-the kNN (:func:`.exact_similarity.exact_similarity`: the normalised
-features rounded to multiples of ``2**-24``, their dot products exact), so
-they do not depend on the chunking, the BLAS or the machine, and neighbours
-with equal similarity are ranked by ascending index.
+all the others (itself excluded). As in the kNN, similarities are float32
+by default (L2-normalise, matrix product, ``torch.topk``: neighbours closer
+than about ``1e-6`` in cosine can swap between chunkings and machines, ties
+come in no particular order) and exact with ``exact=True``
+(:func:`.exact_similarity.exact_similarity`: the normalised features
+rounded to multiples of ``2**-24``, their dot products exact), so that they
+do not depend on the chunking, the BLAS or the machine, and neighbours with
+equal similarity are ranked by ascending index.
 """
 from typing import Dict, Optional, Sequence, Union
 
@@ -87,22 +90,26 @@ def stable_topk(scores: Tensor, k: int) -> Tensor:
 
 def retrieval_neighbors(feats: ArrayLike,
                         k: int,
-                        max_elements: int = 2**24) -> Tensor:
+                        max_elements: int = 2**24,
+                        exact: bool = False) -> Tensor:
     """The ``k`` most cosine-similar other samples of every sample.
 
     The ``N x N`` similarity matrix is never built: queries go in chunks of
-    ``max(1, max_elements // N)`` rows, so memory stays bounded. The result
-    does not depend on the chunking (similarities are exact).
+    ``max(1, max_elements // N)`` rows, so memory stays bounded. With
+    ``exact=True`` the result does not depend on the chunking (similarities
+    are exact) and ties rank by ascending index.
 
     Args:
         feats (Tensor | ndarray): ``(N, D)`` finite features, ``N >= 2``.
         k (int): Neighbours per sample, clipped to ``N - 1``.
         max_elements (int): Bound on the similarities held at once.
             Defaults to 2**24.
+        exact (bool): Exact fixed-point float64 similarities; else float32.
+            Defaults to False.
 
     Returns:
         Tensor: ``(N, min(k, N - 1))`` int64 indices, most similar first,
-        ties by ascending index, the query itself excluded.
+        the query itself excluded.
     """
     feats = torch.as_tensor(feats)
     if feats.dim() != 2 or feats.shape[0] < 2:
@@ -113,24 +120,27 @@ def retrieval_neighbors(feats: ArrayLike,
                          f'{max_elements}')
     feats = feats.detach().float().cpu()
     check_finite_features(feats, 'feats')
-    rows, _ = fixed_point_rows(feats)
+    rows = fixed_point_rows(feats)[0] if exact else F.normalize(feats, dim=1)
     num = rows.shape[0]
     k = min(k, num - 1)
     chunk = max(1, min(num, max_elements // num))
     neighbors = []
     for start in range(0, num, chunk):
         end = min(start + chunk, num)
-        sims = exact_similarity(rows[start:end], rows)  # (m, N)
+        sims = exact_similarity(rows[start:end], rows) if exact \
+            else rows[start:end] @ rows.T  # (m, N)
         local = torch.arange(end - start)
         sims[local, local + start] = float('-inf')  # exclude the query
-        neighbors.append(stable_topk(sims, k))
+        neighbors.append(
+            stable_topk(sims, k) if exact else sims.topk(k, dim=1).indices)
     return torch.cat(neighbors)
 
 
 def recall_at_k(feats: ArrayLike,
                 labels: ArrayLike,
                 ks: Sequence[int] = (1, 2, 4, 8),
-                max_elements: int = 2**24) -> Dict[int, float]:
+                max_elements: int = 2**24,
+                exact: bool = False) -> Dict[int, float]:
     """Recall@K of cosine retrieval, each sample querying all the others.
 
     Recall@K is the fraction of queries with at least one sample of their
@@ -145,6 +155,8 @@ def recall_at_k(feats: ArrayLike,
             Defaults to (1, 2, 4, 8).
         max_elements (int): Bound on the similarities held at once.
             Defaults to 2**24.
+        exact (bool): Exact similarities, ties by index (see
+            :func:`retrieval_neighbors`); else float32. Defaults to False.
 
     Returns:
         dict[int, float]: Recall@K in ``[0, 1]`` for each ``K`` of ``ks``.
@@ -158,7 +170,8 @@ def recall_at_k(feats: ArrayLike,
     feats, labels = _checked(feats, labels)
     num = feats.shape[0]
     k_max = min(max(ks), num - 1)
-    nn_idx = retrieval_neighbors(feats, k_max, max_elements)  # (N, k_max)
+    nn_idx = retrieval_neighbors(feats, k_max, max_elements,
+                                 exact)  # (N, k_max)
     match = labels[nn_idx] == labels[:, None]
     first_hit = torch.where(
         match.any(dim=1),
@@ -212,7 +225,8 @@ def retrieval_scores(feats: ArrayLike,
                      labels: ArrayLike,
                      ks: Sequence[int] = (1, 2, 4, 8),
                      with_nmi: bool = True,
-                     seed: int = 0) -> Dict[str, float]:
+                     seed: int = 0,
+                     exact: bool = False) -> Dict[str, float]:
     """Recall@K for each ``K`` and (optionally) NMI of one feature set.
 
     Args:
@@ -222,13 +236,15 @@ def retrieval_scores(feats: ArrayLike,
         with_nmi (bool): Also compute NMI (k-means: the slow part on large
             sets). Defaults to True.
         seed (int): k-means seed. Defaults to 0.
+        exact (bool): Exact Recall@K neighbours (see :func:`recall_at_k`);
+            the NMI's k-means is the same in both modes. Defaults to False.
 
     Returns:
         dict[str, float]: ``{'recall@K': r, ..., 'nmi': s}``, in ``[0, 1]``.
     """
     scores = {
         f'recall@{k}': r
-        for k, r in recall_at_k(feats, labels, ks).items()
+        for k, r in recall_at_k(feats, labels, ks, exact=exact).items()
     }
     if with_nmi:
         scores['nmi'] = nmi(feats, labels, seed=seed)

@@ -50,6 +50,9 @@ class KNNAccuracy(BaseMetric):
         num_classes (int, optional): Defaults to the largest label + 1.
         chunk_size (int): Test rows per chunk of the search. Defaults to
             1024.
+        exact (bool): Exact, chunking- and BLAS-independent neighbour
+            search (fixed-point float64); else float32, TF32 on CUDA
+            devices that have it. Defaults to False.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
         prefix (str): Defaults to 'knn'.
     """
@@ -63,6 +66,7 @@ class KNNAccuracy(BaseMetric):
                  feature_types: Optional[Sequence[str]] = None,
                  num_classes: Optional[int] = None,
                  chunk_size: int = 1024,
+                 exact: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -76,6 +80,7 @@ class KNNAccuracy(BaseMetric):
             else tuple(feature_types)
         self.num_classes = num_classes
         self.chunk_size = chunk_size
+        self.exact = exact
         self.memory: Optional[Dict[str, Optional[Tensor]]] = None
 
     def set_memory(self, memory: Optional[Dict[str, Any]]) -> None:
@@ -143,7 +148,8 @@ class KNNAccuracy(BaseMetric):
                 temperature=self.temperature,
                 topk=self.topk,
                 num_classes=self.num_classes,
-                chunk_size=self.chunk_size)
+                chunk_size=self.chunk_size,
+                exact=self.exact)
             for k, per_t in acc.items():
                 for t, value in per_t.items():
                     metrics[f'{name}_top{t}_k{k}'] = value

@@ -38,6 +38,9 @@ class RetrievalMetric(BaseMetric):
             to score. Defaults to ('backbone', 'neck').
         with_nmi (bool): Also compute NMI. Defaults to True.
         seed (int): k-means seed. Defaults to 0.
+        exact (bool): Exact, chunking- and BLAS-independent Recall@K
+            neighbours (fixed-point float64); else float32. Defaults to
+            False.
         collect_device (str): 'cpu' or 'gpu'. Defaults to 'cpu'.
         prefix (str, optional): Defaults to None ('retrieval').
     """
@@ -49,6 +52,7 @@ class RetrievalMetric(BaseMetric):
                  feat_keys: Sequence[str] = ('backbone', 'neck'),
                  with_nmi: bool = True,
                  seed: int = 0,
+                 exact: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -62,6 +66,7 @@ class RetrievalMetric(BaseMetric):
         self.feat_keys = list(feat_keys)
         self.with_nmi = with_nmi
         self.seed = seed
+        self.exact = exact
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Keep each sample's label and ``(D,)`` features."""
@@ -90,7 +95,12 @@ class RetrievalMetric(BaseMetric):
         for key in self.feat_keys:
             feats = torch.stack([r[key] for r in results])
             scores = retrieval_scores(
-                feats, labels, self.ks, with_nmi=self.with_nmi, seed=self.seed)
+                feats,
+                labels,
+                self.ks,
+                with_nmi=self.with_nmi,
+                seed=self.seed,
+                exact=self.exact)
             metrics.update({
                 f'{key}/{name}': 100. * v
                 for name, v in scores.items()

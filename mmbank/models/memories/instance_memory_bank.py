@@ -166,12 +166,13 @@ class InstanceMemoryBank(BaseModule):
                              ratio: float,
                              max_group_size: int = 4,
                              min_similarity: float = 0.5,
-                             chunk_size: int = 4096) -> Dict[str, float]:
+                             chunk_size: int = 4096,
+                             exact: bool = False) -> Dict[str, float]:
         """Grow the merge groups until ``ratio`` of the bank is merged
         (Bulat et al. 2021, (c)).
 
-        Rank 0 finds each row's exact cosine nearest neighbour outside its
-        group (in ``chunk_size`` tiles, never ``N x N``) and merges the most
+        Rank 0 finds each row's cosine nearest neighbour outside its group
+        (in ``chunk_size`` tiles, never ``N x N``) and merges the most
         similar mutual pairs
         (:func:`~mmbank.models.utils.merge_hard_negatives`), then broadcasts
         the groups, so every rank holds the same state. The rows stay as
@@ -183,6 +184,11 @@ class InstanceMemoryBank(BaseModule):
             min_similarity (float): Pairs less similar are never merged.
                 Defaults to 0.5.
             chunk_size (int): Side of the search's tiles. Defaults to 4096.
+            exact (bool): Exact fixed-point float64 similarities, so the
+                merges do not depend on ``chunk_size``, the BLAS or the
+                device; else float32 (TF32 on CUDA devices that have it),
+                where rows within float32 rounding of a row's best can
+                trade places. Defaults to False.
 
         Returns:
             dict: ``merged`` samples, ``groups`` (non-singleton),
@@ -193,7 +199,7 @@ class InstanceMemoryBank(BaseModule):
         if is_main_process():
             self.group_ids.copy_(merge_hard_negatives(
                 self.feats, self.group_ids, int(ratio * self.num_samples),
-                max_group_size, min_similarity, chunk_size))
+                max_group_size, min_similarity, chunk_size, exact))
         if get_dist_info()[1] > 1:
             broadcast(self.group_ids, src=0)
         self.groups_changed()

@@ -100,11 +100,13 @@ def merge_hard_negatives(feats: Tensor,
                          target_merged: int,
                          max_group_size: int,
                          min_similarity: float = -1.0,
-                         chunk_size: int = 4096) -> Tensor:
-    """Each row's exact cosine nearest neighbour outside its group
-    (:func:`nearest_other_group`, in ``chunk_size`` tiles), then the most
-    similar pairs merged (:func:`merge_nearest_groups`, whose arguments
-    these are): ``(N,)`` new group ids."""
-    sim, idx = nearest_other_group(feats, group_ids, chunk_size)
+                         chunk_size: int = 4096,
+                         exact: bool = False) -> Tensor:
+    """Each row's cosine nearest neighbour outside its group
+    (:func:`nearest_other_group`, in ``chunk_size`` tiles; float32, or
+    exact and tie-stable with ``exact=True``), then the most similar pairs
+    merged (:func:`merge_nearest_groups`, whose arguments these are):
+    ``(N,)`` new group ids."""
+    sim, idx = nearest_other_group(feats, group_ids, chunk_size, exact)
     return merge_nearest_groups(group_ids, sim, idx, target_merged,
                                 max_group_size, min_similarity)

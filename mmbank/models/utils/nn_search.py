@@ -1,12 +1,22 @@
-"""Exact nearest-neighbour search over the bank, in tiles, never N x N.
+"""Nearest-neighbour search over the bank, in tiles, never N x N.
 
-Similarities are computed exactly (float64 products of rows rounded to a
-fixed grid), so results do not depend on the tile shape or the BLAS.
+Two modes, as in the kNN benchmark:
+
+- ``exact=False`` (the default): float32 products of the rows (TF32 on
+  CUDA devices that have it). A similarity is within about ``1e-6`` of the
+  cosine (``1e-3`` with TF32) and its last bits depend on the tile shape
+  and the BLAS, so among rows closer than that to a row's best the
+  neighbour can differ between chunk sizes, machines and devices.
+- ``exact=True``: similarities computed exactly (float64 products of rows
+  rounded to a fixed grid), so results do not depend on the tile shape or
+  the BLAS and the lowest index wins a tie.
 """
 from typing import Tuple
 
 import torch
 from torch import Tensor
+
+from ...utils.fast_matmul import fast_matmul
 
 
 def _same_group_pairs(group_ids: Tensor) -> Tensor:
@@ -26,6 +36,14 @@ def _same_group_pairs(group_ids: Tensor) -> Tensor:
         a, b = members[shift:][same], members[:-shift][same]
         pairs += [torch.stack([a, b], 1), torch.stack([b, a], 1)]
     return torch.cat(pairs)
+
+
+def _check_normalised(feats: Tensor) -> None:
+    """Refuse rows that are clearly not L2-normalised (norm above 2)."""
+    if feats.numel() and float(feats.norm(dim=1).max()) > 2:
+        raise ValueError('The nearest-neighbour search needs L2-normalised '
+                         'rows; got a row of norm '
+                         f'{float(feats.norm(dim=1).max()):.3g}.')
 
 
 def _exact_rows(feats: Tensor) -> Tensor:
@@ -48,17 +66,24 @@ def _exact_rows(feats: Tensor) -> Tensor:
     again in float64 first, which would move the bank's rounded rows (and
     the merges) by a last bit.
     """
-    if feats.numel() and float(feats.norm(dim=1).max()) > 2:
-        raise ValueError('The nearest-neighbour search needs L2-normalised '
-                         'rows; got a row of norm '
-                         f'{float(feats.norm(dim=1).max()):.3g}.')
+    _check_normalised(feats)
     return torch.round(feats.float() * 2.0**24) / 2.0**24
+
+
+def _search_rows(feats: Tensor, exact: bool) -> Tuple[Tensor, torch.dtype]:
+    """The rows to multiply and the dtype of their products: the
+    :func:`_exact_rows` and float64, or the float32 rows as they are."""
+    if exact:
+        return _exact_rows(feats), torch.float64
+    _check_normalised(feats)
+    return feats.float(), torch.float32
 
 
 def nearest_other_group(feats: Tensor,
                         group_ids: Tensor,
-                        chunk_size: int = 4096) -> Tuple[Tensor, Tensor]:
-    """Exact cosine nearest neighbour of each row outside its own group.
+                        chunk_size: int = 4096,
+                        exact: bool = False) -> Tuple[Tensor, Tensor]:
+    """Cosine nearest neighbour of each row outside its own group.
 
     The similarity matrix is symmetric, so only the tiles on and above the
     diagonal are computed, each ``chunk_size x chunk_size`` on the features'
@@ -67,38 +92,46 @@ def nearest_other_group(feats: Tensor,
     only (an argmax, above all down columns, costs several times more), and
     each row remembers which block of rows its best came from; the argmax is
     then found in that block alone (:func:`argmax_in_blocks`), at most
-    ``N x chunk_size`` more products. The extra memory is one float64 tile,
-    never ``N x N``.
+    ``N x chunk_size`` more products. The extra memory is one tile, never
+    ``N x N``.
 
-    Similarities are those of the rows rounded to multiples of ``2**-24``,
-    computed exactly in float64 (:func:`_exact_rows`), so the result does not
-    depend on ``chunk_size`` nor on the BLAS: among equally similar rows the
-    lowest index is the neighbour.
+    By default the products are float32 (TF32 on CUDA), and the argmax pass
+    finds the best row of the block its tile pass named up to float32
+    rounding. With ``exact=True`` similarities are those of the rows
+    rounded to multiples of ``2**-24``, computed exactly in float64
+    (:func:`_exact_rows`), so the result does not depend on ``chunk_size``
+    nor on the BLAS: among equally similar rows the lowest index is the
+    neighbour.
 
     Args:
         feats (Tensor): ``(N, d)`` L2-normalised rows.
         group_ids (Tensor): ``(N,)`` group id of each row (a row alone is
             its own group).
         chunk_size (int): Tile side. Defaults to 4096.
+        exact (bool): Exact fixed-point float64 similarities; else float32.
+            Defaults to False.
 
     Returns:
         tuple[Tensor, Tensor]: ``(N,)`` best similarity (``-inf`` when all
         rows are in one group), in ``feats``' dtype, and ``(N,)`` index of
         the neighbour.
     """
-    _, best_block = best_block_per_row(feats, group_ids, chunk_size)
-    return argmax_in_blocks(feats, group_ids, best_block, chunk_size)
+    _, best_block = best_block_per_row(feats, group_ids, chunk_size, exact)
+    return argmax_in_blocks(feats, group_ids, best_block, chunk_size, exact)
 
 
 def best_block_per_row(feats: Tensor,
                        group_ids: Tensor,
-                       chunk_size: int = 4096) -> Tuple[Tensor, Tensor]:
+                       chunk_size: int = 4096,
+                       exact: bool = False) -> Tuple[Tensor, Tensor]:
     """The tile pass of :func:`nearest_other_group`.
 
     Args:
         feats (Tensor): ``(N, d)`` L2-normalised rows.
         group_ids (Tensor): ``(N,)`` group ids.
         chunk_size (int): Tile side. Defaults to 4096.
+        exact (bool): Exact float64 similarities; else float32. Defaults
+            to False.
 
     Returns:
         tuple[Tensor, Tensor]: ``(N,)`` best similarity outside the row's
@@ -107,10 +140,10 @@ def best_block_per_row(feats: Tensor,
         equally good blocks the first.
     """
     num = feats.shape[0]
-    exact = _exact_rows(feats)
+    rows_all, dtype = _search_rows(feats, exact)
     best_sim = torch.full((num, ),
                           float('-inf'),
-                          dtype=torch.float64,
+                          dtype=dtype,
                           device=feats.device)
     best_block = torch.full((num, ), -1, dtype=torch.long,
                             device=feats.device)
@@ -118,7 +151,7 @@ def best_block_per_row(feats: Tensor,
     pair_tiles = pairs // chunk_size
     # one tile buffer for the whole search: no allocation per tile
     buffer = torch.empty(
-        min(chunk_size, num)**2, dtype=torch.float64, device=feats.device)
+        min(chunk_size, num)**2, dtype=dtype, device=feats.device)
 
     # each row sees the blocks in increasing order (first as a column of
     # the bands above, then in its own band): ``>`` keeps the first best
@@ -130,12 +163,13 @@ def best_block_per_row(feats: Tensor,
 
     for i, r0 in enumerate(range(0, num, chunk_size)):
         r1 = min(r0 + chunk_size, num)
-        rows = exact[r0:r1].to(torch.float64)
+        rows = rows_all[r0:r1].to(dtype)
         for j, c0 in enumerate(range(r0, num, chunk_size), start=i):
             c1 = min(c0 + chunk_size, num)
             sim = buffer[:(r1 - r0) * (c1 - c0)].view(r1 - r0, c1 - c0)
-            torch.mm(rows, exact[c0:c1].to(torch.float64).T,
-                     out=sim)  # (r, c) tile, exact
+            with fast_matmul(not exact and feats.is_cuda):
+                torch.mm(rows, rows_all[c0:c1].to(dtype).T,
+                         out=sim)  # (r, c) tile
             if i == j:
                 sim.fill_diagonal_(float('-inf'))
             if len(pairs):
@@ -151,7 +185,8 @@ def best_block_per_row(feats: Tensor,
 def argmax_in_blocks(feats: Tensor,
                      group_ids: Tensor,
                      best_block: Tensor,
-                     chunk_size: int = 4096) -> Tuple[Tensor, Tensor]:
+                     chunk_size: int = 4096,
+                     exact: bool = False) -> Tuple[Tensor, Tensor]:
     """Each row's most similar row outside its group, searched only in the
     block ``best_block`` names (rows with -1 are skipped: ``-inf``, 0).
 
@@ -160,17 +195,20 @@ def argmax_in_blocks(feats: Tensor,
         group_ids (Tensor): ``(N,)`` group ids.
         best_block (Tensor): ``(N,)`` block of each row's neighbour.
         chunk_size (int): Block side. Defaults to 4096.
+        exact (bool): Exact float64 similarities; else float32. Defaults
+            to False.
 
     Returns:
         tuple[Tensor, Tensor]: ``(N,)`` similarity (in ``feats``' dtype) and
-        index, the lowest among equal similarities; the similarities are
-        exactly those :func:`best_block_per_row` compares.
+        index, the lowest among equal similarities; with ``exact=True`` the
+        similarities are exactly those :func:`best_block_per_row` compares
+        (in float32 they may differ in the last bits).
     """
     num = feats.shape[0]
-    exact = _exact_rows(feats)
+    rows_all, dtype = _search_rows(feats, exact)
     best_sim = torch.full((num, ),
                           float('-inf'),
-                          dtype=torch.float64,
+                          dtype=dtype,
                           device=feats.device)
     best_idx = torch.zeros(num, dtype=torch.long, device=feats.device)
     for block, b0 in enumerate(range(0, num, chunk_size)):
@@ -178,8 +216,8 @@ def argmax_in_blocks(feats: Tensor,
         rows = torch.nonzero(best_block == block).flatten()
         for k0 in range(0, rows.numel(), chunk_size):
             part = rows[k0:k0 + chunk_size]
-            sim = exact[part].to(torch.float64) @ exact[b0:b1].to(
-                torch.float64).T
+            with fast_matmul(not exact and feats.is_cuda):
+                sim = rows_all[part].to(dtype) @ rows_all[b0:b1].to(dtype).T
             sim.masked_fill_(group_ids[part, None] == group_ids[None, b0:b1],
                              float('-inf'))
             # max returns the first of equal maxima

@@ -71,6 +71,20 @@ def test_merge_on_a_bank_reaches_target_and_keeps_rows():
     assert stats['merged'] == 8 and stats['largest'] == 2
 
 
+@pytest.mark.parametrize('exact', [False, True])
+def test_merge_hook_passes_its_search_precision_to_the_bank(
+        monkeypatch, exact):
+    seen = {}
+    bank = InstanceMemoryBank(num_samples=4, feat_dim=2)
+    monkeypatch.setattr(bank, 'merge_hard_negatives',
+                        lambda ratio, **kwargs: seen.update(kwargs))
+    HardNegativeMergeHook(exact=exact).merge(bank, ratio=0.5)
+    assert seen['exact'] is exact
+    assert HardNegativeMergeHook().exact is False  # float32 by default
+    with pytest.raises(ValueError, match='exact must be True or False'):
+        HardNegativeMergeHook(exact='yes')
+
+
 def test_merge_hook_reads_training_labels_only_where_they_fit():
     class Labelled:
         def __init__(self, labels):

@@ -1,4 +1,5 @@
-"""knn_neighbors: exact neighbours and ties, whatever the chunking."""
+"""knn_neighbors: exact neighbours and ties, whatever the chunking
+(``exact=True``); the float32 default agrees on well-separated data."""
 import math
 from fractions import Fraction
 
@@ -7,9 +8,20 @@ import torch
 import torch.nn.functional as F
 
 import mmbank  # noqa: F401
-from mmbank.evaluation.functional import knn_neighbors, knn_predict
+from mmbank.evaluation.functional import (knn_accuracy, knn_neighbors,
+                                          knn_predict)
 
 torch.set_num_threads(1)  # 2 cores, shared
+
+
+def exact_neighbors(*args, **kwargs):
+    """:func:`knn_neighbors` in its exact mode, the one these tests pin."""
+    return knn_neighbors(*args, exact=True, **kwargs)
+
+
+def exact_predict(*args, **kwargs):
+    """:func:`knn_predict` in its exact mode."""
+    return knn_predict(*args, exact=True, **kwargs)
 
 
 def test_features_are_cosine_not_dot_product():
@@ -43,11 +55,11 @@ def test_one_by_one_chunks_equal_one_block():
     test = torch.randn(9, 4).round()
     labels = torch.randint(0, 3, (40, ))
     results = [
-        knn_neighbors(train, test, 6, chunk_size=c, train_chunk_size=t)
+        exact_neighbors(train, test, 6, chunk_size=c, train_chunk_size=t)
         for c, t in CHUNKINGS
     ]
     scores = [
-        knn_predict(
+        exact_predict(
             train, labels, test, 3, ks=6, chunk_size=c, train_chunk_size=t)[6]
         for c, t in CHUNKINGS
     ]
@@ -70,12 +82,12 @@ def test_equal_cosines_of_the_brief_tie_at_the_kth_place():
                           [1., 1., 1., 0.]])
     query = torch.tensor([[1., 1., 0., 0.]])
     for c, t in CHUNKINGS:
-        sims, idx = knn_neighbors(
+        sims, idx = exact_neighbors(
             train, query, 3, chunk_size=c, train_chunk_size=t)
         assert idx.tolist() == [[4, 2, 1]]
         assert sims[0].tolist() == pytest.approx(
             [2 / math.sqrt(6), 1 / math.sqrt(2), 1 / math.sqrt(6)])
-        sims, idx = knn_neighbors(
+        sims, idx = exact_neighbors(
             train, query, 4, chunk_size=c, train_chunk_size=t)
         assert idx.tolist() == [[4, 2, 1, 3]] and sims[0, 2] == sims[0, 3]
 
@@ -109,7 +121,7 @@ def test_exact_ties_rank_by_index_whatever_the_chunking(seed):
     want = [exact_ranking(train, q, 20) for q in queries]
     first = None
     for c, t in CHUNKINGS:
-        sims, idx = knn_neighbors(
+        sims, idx = exact_neighbors(
             train, queries, 20, chunk_size=c, train_chunk_size=t)
         assert idx.tolist() == want
         first = sims if first is None else first
@@ -126,7 +138,7 @@ def test_random_features_identical_for_every_chunking(dim):
                                                                generator=gen))
     labels = torch.randint(0, 5, (300, ), generator=gen)
     results = [
-        knn_neighbors(train, test, 30, chunk_size=c, train_chunk_size=t)
+        exact_neighbors(train, test, 30, chunk_size=c, train_chunk_size=t)
         for c, t in CHUNKINGS
     ]
     for sims, idx in results[1:]:
@@ -140,7 +152,7 @@ def test_random_features_identical_for_every_chunking(dim):
     assert torch.allclose(
         results[0][0].double(), ref.topk(30, dim=1).values, atol=1e-6)
     scores = [
-        knn_predict(
+        exact_predict(
             train, labels, test, 5, ks=(1, 30), chunk_size=c,
             train_chunk_size=t) for c, t in CHUNKINGS
     ]
@@ -154,8 +166,80 @@ def test_dot_product_mode_is_exact_and_chunk_independent():
                           [0., 0., 3.]])
     query = torch.tensor([[1., 1., 1.]])
     for c, t in CHUNKINGS:
-        sims, idx = knn_neighbors(
+        sims, idx = exact_neighbors(
             train, query, 4, chunk_size=c, train_chunk_size=t,
             normalize=False)
         assert idx.tolist() == [[2, 0, 1, 3]]
         assert sims.tolist() == [[12., 6., 6., 3.]]
+
+
+# The float32 default. Its similarities are within FAST_ATOL of the exact
+# ones (float32 products of unit vectors: about d * 2**-24 in the worst
+# case, 4e-6 at d = 64; TF32 on CUDA would need 1e-3); its last bits may
+# depend on the BLAS and the block shape, so it is compared with the exact
+# mode on data whose neighbours are separated by far more than that.
+FAST_ATOL = 1e-5
+
+
+def _well_separated(seed, num_train=400, num_test=100, dim=64, k=10):
+    """Random features whose exact top-``k + 1`` cosines (float64) are at
+    least ``100 * FAST_ATOL`` apart for every query, so that no rounding of
+    ``FAST_ATOL`` can reorder the ``k`` neighbours."""
+    gen = torch.Generator().manual_seed(seed)
+    train = torch.randn(num_train, dim, generator=gen)
+    test = torch.randn(num_test, dim, generator=gen)
+    ref = F.normalize(test.double(), dim=1) @ F.normalize(
+        train.double(), dim=1).T
+    top = ref.topk(k + 1, dim=1).values
+    keep = (top[:, :-1] - top[:, 1:]).min(dim=1).values > 100 * FAST_ATOL
+    return train, test[keep]
+
+
+@pytest.mark.parametrize('chunking', CHUNKINGS + [(5, 64)])
+def test_fast_mode_agrees_with_exact_on_well_separated_data(chunking):
+    train, test = _well_separated(0)
+    assert test.shape[0] >= 20  # enough queries survive the separation
+    want_sims, want_idx = exact_neighbors(train, test, 10)
+    c, t = chunking
+    sims, idx = knn_neighbors(train, test, 10, chunk_size=c,
+                              train_chunk_size=t)
+    assert sims.dtype == torch.float32
+    assert torch.equal(idx, want_idx)
+    assert torch.allclose(sims, want_sims, atol=FAST_ATOL, rtol=0)
+    assert (sims[:, :-1] >= sims[:, 1:]).all()  # decreasing
+
+
+def test_fast_mode_edge_cases():
+    # k beyond the train set, the dot-product mode, cosine not dot product
+    train = torch.tensor([[1., 2., 3.], [3., 2., 1.], [2., 4., 6.],
+                          [0., 0., 3.]])
+    query = torch.tensor([[1., 1., 1.]])
+    sims, idx = knn_neighbors(train, query, 10, normalize=False)
+    assert idx.shape == (1, 4) and idx[0, 0] == 2 and idx[0, 3] == 3
+    assert set(idx[0, 1:3].tolist()) == {0, 1}  # a tie: either order
+    assert sims.tolist() == [[12., 6., 6., 3.]]
+    sims, idx = knn_neighbors(train, query, 1, train_chunk_size=1)
+    assert idx.tolist() == [[0]] or idx.tolist() == [[1]] or \
+        idx.tolist() == [[2]]  # rows 0, 1, 2 have cosine 6 / sqrt(42)
+    assert sims.item() == pytest.approx(6 / math.sqrt(42), abs=FAST_ATOL)
+
+
+def test_fast_mode_leaves_the_tf32_flag_alone():
+    before = torch.backends.cuda.matmul.allow_tf32
+    knn_neighbors(torch.randn(20, 8), torch.randn(3, 8), 2)
+    assert torch.backends.cuda.matmul.allow_tf32 == before
+
+
+def test_fast_mode_accuracies_equal_exact_on_well_separated_data():
+    train, test = _well_separated(1, k=20)
+    gen = torch.Generator().manual_seed(1)
+    labels = torch.randint(0, 4, (train.shape[0], ), generator=gen)
+    test_labels = torch.randint(0, 4, (test.shape[0], ), generator=gen)
+    args = (train, labels, test, test_labels)
+    kwargs = dict(ks=(1, 5, 20), topk=(1, 2), chunk_size=7,
+                  train_chunk_size=50)
+    fast = knn_accuracy(*args, **kwargs)
+    assert fast == knn_accuracy(*args, **kwargs, exact=True)
+    scores = knn_predict(train, labels, test, 4, ks=20)[20]
+    want = exact_predict(train, labels, test, 4, ks=20)[20]
+    assert torch.allclose(scores, want, rtol=1e-3)  # exp(1e-5 / 0.07) - 1

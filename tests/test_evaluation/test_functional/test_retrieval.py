@@ -10,6 +10,17 @@ from mmbank.evaluation.functional import (nmi, recall_at_k, retrieval_scores,
                                           stable_topk)
 from mmbank.evaluation.functional.retrieval import retrieval_neighbors
 
+
+def recall_exact(*args, **kwargs):
+    """:func:`recall_at_k` in its exact mode (ties by index, any chunking),
+    the one the tie and chunking tests pin."""
+    return recall_at_k(*args, exact=True, **kwargs)
+
+
+def neighbors_exact(*args, **kwargs):
+    """:func:`retrieval_neighbors` in its exact mode."""
+    return retrieval_neighbors(*args, exact=True, **kwargs)
+
 # Four unit vectors on a quarter circle. Cosine similarities:
 #   s01 = .8, s02 = .6, s03 = 0, s12 = .96, s13 = .6, s23 = .8
 # Neighbours (query excluded) and their labels:
@@ -46,9 +57,9 @@ def test_ties_are_ranked_by_index():
     feats = torch.tensor([[1., 0.], [0., 1.], [0., -1.]])
     # labels 0, 1, 0: q0 -> 1 (miss; 2 first would hit), q1 -> 0 (miss),
     # q2 -> 0 (hit)
-    assert recall_at_k(feats, torch.tensor([0, 1, 0]), [1]) == {1: 1 / 3}
+    assert recall_exact(feats, torch.tensor([0, 1, 0]), [1]) == {1: 1 / 3}
     # labels 0, 0, 1: q0 -> 1 (hit), q1 -> 0 (hit), q2 -> 0 (miss)
-    assert recall_at_k(feats, torch.tensor([0, 0, 1]), [1]) == {1: 2 / 3}
+    assert recall_exact(feats, torch.tensor([0, 0, 1]), [1]) == {1: 2 / 3}
 
 
 def test_ties_hand_computed():
@@ -63,7 +74,7 @@ def test_ties_hand_computed():
     labels = torch.tensor([0, 1, 0, 1])
     # R@1: q0 -> 1 (miss), q1 -> 0 (miss), q2 -> 0 (hit), q3 -> 1 (hit)
     # R@2: q0 -> {1, 2} hit, q1 -> {0, 3} hit, q2 hit, q3 hit
-    assert recall_at_k(feats, labels, [1, 2]) == {1: 0.5, 2: 1.0}
+    assert recall_exact(feats, labels, [1, 2]) == {1: 0.5, 2: 1.0}
     assert stable_topk(torch.tensor([[0., 2., 1., 2., 2.]]),
                        3).tolist() == [[1, 3, 4]]
 
@@ -113,12 +124,12 @@ def test_chunked_equals_brute_force(max_elements):
     feats = rng.randint(-1, 2, size=(37, 3)).astype(np.float32)
     feats[np.abs(feats).sum(1) == 0] = 1.
     want = exact_neighbors(feats, 36)
-    got = retrieval_neighbors(feats, 40, max_elements=max_elements)
+    got = neighbors_exact(feats, 40, max_elements=max_elements)
     assert got.tolist() == want  # neighbour order, ties by index
     for _ in range(5):
         labels = rng.randint(0, 4, size=37)
         ks = [1, 2, 4, 8, 40]
-        got = recall_at_k(feats, labels, ks, max_elements=max_elements)
+        got = recall_exact(feats, labels, ks, max_elements=max_elements)
         ref = recall_from_neighbors(want, labels, [1, 2, 4, 8, 36])
         assert [got[k] for k in ks] == [ref[k] for k in [1, 2, 4, 8, 36]]
 
@@ -147,7 +158,7 @@ def test_exact_ties_rank_by_index_for_every_chunking(seed):
     feats = _tied_pairs(seed)
     num = feats.shape[0]
     results = [
-        retrieval_neighbors(feats, num, max_elements=m)
+        neighbors_exact(feats, num, max_elements=m)
         for m in (1, 5 * num, 2**24)
     ]
     for got in results[1:]:
@@ -175,7 +186,7 @@ def test_exact_ties_rank_by_index_for_every_chunking(seed):
         for member in group:
             labels = torch.arange(num) + 1
             labels[0] = labels[member] = 0
-            got = recall_at_k(feats, labels, [start + 1], max_elements=num)
+            got = recall_exact(feats, labels, [start + 1], max_elements=num)
             ref = recall_from_neighbors(neighbors, labels.tolist(),
                                         [start + 1])
             assert got == ref
@@ -187,14 +198,14 @@ def test_random_features_identical_for_every_chunking(dim):
     feats = torch.randn(60, dim, generator=gen)
     feats[30:] = feats[:30] * (1 + 1e-7 * torch.randn(30, 1, generator=gen))
     results = [
-        retrieval_neighbors(feats, 20, max_elements=m)
+        neighbors_exact(feats, 20, max_elements=m)
         for m in (1, 7 * 60, 2**24)
     ]
     for got in results[1:]:
         assert torch.equal(got, results[0])
     labels = torch.randint(0, 6, (60, ), generator=gen)
     recalls = [
-        recall_at_k(feats, labels, [1, 2, 4, 8], max_elements=m)
+        recall_exact(feats, labels, [1, 2, 4, 8], max_elements=m)
         for m in (1, 7 * 60, 2**24)
     ]
     assert recalls[0] == recalls[1] == recalls[2]
@@ -264,3 +275,31 @@ def test_nmi_bad_input():
         nmi(torch.randn(4, 2), torch.arange(5))
     with pytest.raises(ValueError, match='num_clusters'):
         nmi(torch.randn(4, 2), torch.arange(4), num_clusters=5)
+
+
+@pytest.mark.parametrize('max_elements', [1, 7 * 30, 2**24])
+def test_fast_mode_agrees_with_exact_on_well_separated_data(max_elements):
+    # float32 similarities are within 1e-5 of the exact ones (d = 32); keep
+    # the samples whose 9 best exact cosines are 1e-3 apart, so no rounding
+    # can reorder their 8 neighbours
+    gen = torch.Generator().manual_seed(0)
+    feats = torch.randn(100, 32, generator=gen)
+    while True:  # drop the samples with close neighbours until none has
+        unit = feats.double() / feats.double().norm(dim=1, keepdim=True)
+        sims = (unit @ unit.T).fill_diagonal_(-2)
+        top = sims.topk(9, dim=1).values
+        close = (top[:, :-1] - top[:, 1:]).min(dim=1).values < 1e-3
+        if not close.any():
+            break
+        feats = feats[~close]
+    num = feats.shape[0]
+    assert num >= 30
+    want = neighbors_exact(feats, 8)
+    got = retrieval_neighbors(feats, 8, max_elements=max_elements)
+    assert torch.equal(got, want)
+    labels = torch.randint(0, 5, (num, ), generator=gen)
+    assert recall_at_k(feats, labels, [1, 2, 4, 8],
+                       max_elements=max_elements) == \
+        recall_exact(feats, labels, [1, 2, 4, 8])
+    assert retrieval_scores(feats, labels, [1, 8], with_nmi=False) == \
+        retrieval_scores(feats, labels, [1, 8], with_nmi=False, exact=True)

@@ -77,3 +77,27 @@ def test_metric_errors_are_clear():
         KNNAccuracy().process(None, [dict(feats=dict(backbone=torch.ones(4)))])
     with pytest.raises(KeyError, match='no labels'):
         KNNAccuracy().set_memory(dict(backbone=torch.ones(2, 4), labels=None))
+
+
+@pytest.mark.parametrize('exact', [False, True])
+def test_search_precision_option_reaches_the_search(monkeypatch, exact):
+    from mmbank.evaluation.metrics import knn_accuracy as module
+    seen = []
+    monkeypatch.setattr(
+        module, 'knn_accuracy',
+        lambda *args, **kwargs: seen.append(kwargs['exact']) or knn_accuracy(
+            *args, **kwargs))
+    train, train_labels = synthetic(30)
+    test, test_labels = synthetic(12, seed=1)
+    metric = METRICS.build(dict(type='KNNAccuracy', ks=[5], exact=exact))
+    metric.set_memory(dict(backbone=train, labels=train_labels))
+    results = [
+        dict(feats=dict(backbone=f), label=int(y))
+        for f, y in zip(test, test_labels)
+    ]
+    out = metric.compute_metrics(results)
+    assert seen == [exact]
+    assert out['backbone_top1_k5'] == knn_accuracy(
+        train, train_labels, test, test_labels, ks=[5], temperature=0.1,
+        exact=True)[5][1]  # synthetic clusters: both searches agree
+    assert KNNAccuracy().exact is False

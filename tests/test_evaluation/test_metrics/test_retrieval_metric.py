@@ -66,3 +66,22 @@ def test_metric_refuses_samples_without_labels_or_features():
         metric.process({}, samples())
     with pytest.raises(ValueError, match='ks'):
         METRICS.build(dict(type='RetrievalMetric', ks=[0]))
+
+
+@pytest.mark.parametrize('exact', [False, True])
+def test_search_precision_option(monkeypatch, exact):
+    from mmbank.evaluation.metrics import retrieval_metric as module
+    seen = []
+    real = module.retrieval_scores
+    monkeypatch.setattr(
+        module, 'retrieval_scores',
+        lambda *args, **kwargs: seen.append(kwargs['exact']) or real(
+            *args, **kwargs))
+    metric = METRICS.build(
+        dict(type='RetrievalMetric', ks=[1, 2], with_nmi=False, exact=exact))
+    metric.process(None, samples())
+    out = metric.compute_metrics(metric.results)
+    assert seen == [exact, exact]  # backbone and neck
+    assert out['backbone/recall@2'] == 100. * recall_at_k(
+        FEATS, torch.tensor(LABELS), [2], exact=True)[2]
+    assert METRICS.build(dict(type='RetrievalMetric')).exact is False

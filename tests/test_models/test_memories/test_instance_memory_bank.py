@@ -116,3 +116,22 @@ def test_merge_hard_negatives_on_constructed_pairs():
     assert stats['largest'] == 2 and bank.merged_ratio == 0.8
     assert torch.equal(bank.feats[:4], F.normalize(rows[:4], dim=1))
     assert torch.allclose(bank.feats[4], torch.tensor([-1.0, 0.0]))
+
+
+@pytest.mark.parametrize('exact', [False, True])
+def test_merge_search_precision_reaches_the_search(monkeypatch, exact):
+    """The bank's ``exact`` option reaches the neighbour search; both
+    searches merge the constructed pairs."""
+    from mmbank.models.memories import instance_memory_bank as module
+    seen = []
+    real = module.merge_hard_negatives
+    monkeypatch.setattr(
+        module, 'merge_hard_negatives',
+        lambda *args: seen.append(args[-1]) or real(*args))
+    bank = InstanceMemoryBank(4, feat_dim=2)
+    rows = torch.tensor([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0],
+                         [0.14, 0.99]])
+    bank.feats.copy_(F.normalize(rows, dim=1))
+    bank.merge_hard_negatives(1.0, exact=exact)
+    assert seen == [exact]
+    assert bank.group_ids.tolist() == [0, 0, 2, 2]
