@@ -9,7 +9,8 @@ membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py: half-width
 ResNet-18 with the standard stem, channels-last, full softmax over a bank of
 the training subset, consistency loss for K >= 2; K = 1 without it) on
 ``--batch-size`` samples a step of the CIFAR-10 training subset, with the
-protocol's loader (no workers), and prints per step (medians):
+protocol's loader (no workers), the two ways' steps interleaved (so that a
+busy moment of a shared machine hits both), and prints per step (medians):
 
 - ``load``: the loader's next batch (per image: decoding nothing, the
   K-view augmentation of every sample, collation; batched: collation);
@@ -120,31 +121,47 @@ def build(cfg: Config, views: int, batched: bool, args) -> tuple:
     return model, optimizer, loader
 
 
-def time_steps(model, optimizer, loader, steps: int, warmup: int) -> dict:
-    """Median seconds of load / views / model over ``steps`` steps."""
-    times = {'load': [], 'views': [], 'model': []}
-    batches = iter(loader)
-    for i in range(warmup + steps):
+class Stepper:
+    """Training steps of one setting, each timed as load / views / model."""
+
+    def __init__(self, model, optimizer, loader) -> None:
+        self.model, self.optimizer = model, optimizer
+        self.batches = iter(loader)
+        self.times = {'load': [], 'views': [], 'model': []}
+
+    def step(self, record: bool) -> None:
+        model = self.model
         t0 = time.perf_counter()
-        data = next(batches)
+        data = next(self.batches)
         t1 = time.perf_counter()
         inputs, samples = model.data_preprocessor(data, True)
         inputs = to_channels_last(inputs)
         t2 = time.perf_counter()
         losses = model(inputs, samples, mode='loss')
         loss, _ = model.parse_losses(losses)
-        optimizer.zero_grad()
+        self.optimizer.zero_grad()
         loss.backward()
-        optimizer.step()
+        self.optimizer.step()
         t3 = time.perf_counter()
-        if i >= warmup:
-            times['load'].append(t1 - t0)
-            times['views'].append(t2 - t1)
-            times['model'].append(t3 - t2)
-    out = {k: statistics.median(v) for k, v in times.items()}
-    out['data'] = out['load'] + out['views']
-    out['step'] = out['data'] + out['model']
-    return out
+        if record:
+            self.times['load'].append(t1 - t0)
+            self.times['views'].append(t2 - t1)
+            self.times['model'].append(t3 - t2)
+
+    def medians(self) -> dict:
+        out = {k: statistics.median(v) for k, v in self.times.items()}
+        out['data'] = out['load'] + out['views']
+        out['step'] = out['data'] + out['model']
+        return out
+
+
+def time_steps(steppers: list, steps: int, warmup: int) -> list:
+    """Median seconds of load / views / model of each setting, their steps
+    interleaved (so that a busy moment of a shared machine hits all)."""
+    for i in range(warmup + steps):
+        for stepper in steppers:
+            stepper.step(record=i >= warmup)
+    return [stepper.medians() for stepper in steppers]
 
 
 def kornia_jitter(images, factors, order):
@@ -180,16 +197,18 @@ def time_colour(num: int, repeats: int = 20) -> dict:
         'hue alone, kornia':
         lambda: enhance.adjust_hue(images, hue * 2 * math.pi),
     }
-    out = {}
-    for name, fn in cases.items():
+    runs = {name: [] for name in cases}
+    for fn in cases.values():
         fn()
-        runs = []
-        for _ in range(repeats):
+    for _ in range(repeats):  # interleaved, like the steps
+        for name, fn in cases.items():
             start = time.perf_counter()
             fn()
-            runs.append(time.perf_counter() - start)
-        out[name] = statistics.median(runs) / num * 1e6
-    return out
+            runs[name].append(time.perf_counter() - start)
+    return {
+        name: statistics.median(times) / num * 1e6
+        for name, times in runs.items()
+    }
 
 
 def parse_args(argv=None):
@@ -215,7 +234,7 @@ def main(argv=None):
           f'CIFAR-10 not found in {args.data_root}: {args.num_train} random '
           '32 x 32 arrays')
     print(f'{args.batch_size} samples a step, median of {args.steps} '
-          f'steps after {args.warmup}; times in ms a step\n')
+          f'steps after {args.warmup} (interleaved); times in ms a step\n')
     header = (f'{"threads":>7} {"K":>2} {"views made":<10} {"load":>7} '
               f'{"views":>7} {"data":>7} {"data %":>6} {"model":>7} '
               f'{"step":>7} {"img/s":>7} {"speed-up":>8}')
@@ -225,19 +244,18 @@ def main(argv=None):
     for threads in args.threads:
         torch.set_num_threads(threads)
         for views in args.views:
-            per_image_step = None
-            for batched in (False, True):
-                torch.manual_seed(0)
-                model, optimizer, loader = build(cfg, views, batched, args)
-                t = time_steps(model, optimizer, loader, args.steps,
-                               args.warmup)
-                speedup = '' if not batched else \
-                    f'{per_image_step / t["step"]:.2f}x'
-                per_image_step = t['step']
+            torch.manual_seed(0)
+            steppers = [
+                Stepper(*build(cfg, views, batched, args))
+                for batched in (False, True)
+            ]
+            per_image, batched = time_steps(steppers, args.steps, args.warmup)
+            for name, t in (('per image', per_image), ('batched', batched)):
+                speedup = '' if t is per_image else \
+                    f'{per_image["step"] / t["step"]:.2f}x'
                 rate = args.batch_size * views / t['step']
                 print(
-                    f'{threads:>7} {views:>2} '
-                    f'{"batched" if batched else "per image":<10} '
+                    f'{threads:>7} {views:>2} {name:<10} '
                     f'{t["load"] * 1e3:7.1f} {t["views"] * 1e3:7.1f} '
                     f'{t["data"] * 1e3:7.1f} '
                     f'{100 * t["data"] / t["step"]:5.1f}% '
@@ -248,7 +266,7 @@ def main(argv=None):
                     dict(
                         threads=threads,
                         num_views=views,
-                        batched=batched,
+                        batched=t is batched,
                         images_per_s=rate,
                         **t))
     colour = {}

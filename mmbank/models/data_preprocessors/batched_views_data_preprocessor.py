@@ -229,9 +229,9 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
         params = self.draw(batch, height, width).to(images.device)
         if self._input_bgr:
             images = images[:, [2, 1, 0]]
-        images = images.float().div_(255)  # the only conversion
-        if self.geometric and self.num_views > 1:
+        if self.geometric and self.num_views > 1:  # repeated as uint8
             images = images.repeat(self.num_views, 1, 1, 1)
+        images = images.float().div_(255)  # the only conversion
         views = apply_views(images, params, self.gray_weights_rgb,
                             self.crop_size)  # RGB in [0, 1]
         views = self._to_output(views)
@@ -242,6 +242,8 @@ class BatchedViewsDataPreprocessor(SelfSupDataPreprocessor):
         with ``mean`` and ``std`` (given for 0-255 values)."""
         if self._channel_conversion and not self._input_bgr:
             views = views[:, [2, 1, 0]]  # rgb_to_bgr
-        if self._enable_normalize:  # (255 x - mean) / std in one pass
-            return torch.addcmul(-self.mean / self.std, views, 255 / self.std)
-        return views * 255
+        if self._enable_normalize:  # (255 x - mean) / std, in place
+            std = self.std.view(1, -1, 1, 1)
+            return views.mul_(255 / std).sub_(
+                self.mean.view(1, -1, 1, 1) / std)
+        return views.mul_(255)

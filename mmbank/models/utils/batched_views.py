@@ -353,24 +353,30 @@ def adjust_hue(images: Tensor, factor: Tensor) -> Tensor:
     r, g, b = images.unbind(1)
     maxc, minc = images.amax(dim=1), images.amin(dim=1)
     chroma = maxc - minc
-    safe = torch.where(chroma > 0, chroma, torch.ones_like(chroma))
+    # the sextant of the first largest channel (R, then G, then B); gray
+    # pixels have a zero numerator, so any positive divisor gives hue 0
     hue = torch.where(
-        maxc == r, (g - b) / safe,
-        torch.where(maxc == g, (b - r) / safe + 2, (r - g) / safe + 4))
-    hue = hue + 6 * factor.view(-1, 1, 1).to(hue.dtype)
+        maxc == r, g - b,
+        torch.where(maxc == g, (b - r).add_(chroma, alpha=2),
+                    (r - g).add_(chroma, alpha=4)))
+    hue.div_(chroma.clamp_min(1e-12))
+    hue.add_(6 * factor.view(-1, 1, 1).to(hue.dtype))
     offsets = torch.tensor([5., 3., 1.],
                            device=images.device,
                            dtype=images.dtype).view(1, 3, 1, 1)
     k = (hue.unsqueeze(1) + offsets).remainder_(6)
-    return maxc.unsqueeze(1) - chroma.unsqueeze(1) * torch.minimum(
-        k, 4 - k).clamp_(0, 1)
+    k = torch.minimum(k, 4 - k).clamp_(0, 1)
+    return k.mul_(chroma.unsqueeze(1)).neg_().add_(maxc.unsqueeze(1))
 
 
 _JITTER_FNS = (adjust_brightness, adjust_contrast, adjust_saturation,
                adjust_hue)
 
 
-def color_jitter(images: Tensor, factors: Tensor, order: Tensor) -> Tensor:
+def color_jitter(images: Tensor,
+                 factors: Tensor,
+                 order: Tensor,
+                 inplace: bool = False) -> Tensor:
     """The four jitter operations, in each sample's own order.
 
     At each of the 4 steps every operation runs once on the samples whose
@@ -381,11 +387,13 @@ def color_jitter(images: Tensor, factors: Tensor, order: Tensor) -> Tensor:
         images (Tensor): ``(N, 3, H, W)`` RGB in [0, 1].
         factors (Tensor): ``(N, 4)`` from :func:`draw_jitter`.
         order (Tensor): ``(N, 4)`` permutations from :func:`draw_jitter`.
+        inplace (bool): Write the result into ``images``. Defaults to
+            False.
 
     Returns:
-        Tensor: ``(N, 3, H, W)``, a new tensor.
+        Tensor: ``(N, 3, H, W)``, ``images`` itself with ``inplace``.
     """
-    out = images.clone()
+    out = images if inplace else images.clone()
     for step in range(4):
         for op, fn in enumerate(_JITTER_FNS):
             chosen = (order[:, step] == op) & (factors[:, op] != _IDENTITY[op])
@@ -416,7 +424,7 @@ def apply_views(images: Tensor,
     Returns:
         Tensor: ``(N, 3, H_out, W_out)`` float32 in [0, 1].
     """
-    if params.boxes is not None:
+    if params.boxes is not None:  # a new tensor: changed in place below
         grid = crop_grid(params.boxes, params.flip, out_size,
                          images.shape[-2:])
         views = F.grid_sample(
@@ -425,11 +433,11 @@ def apply_views(images: Tensor,
             mode='bilinear',
             padding_mode='border',
             align_corners=False)
-    else:  # cropped in the loader: flip only
+    else:  # cropped in the loader: flip only (a new tensor as well)
         views = torch.where(
             params.flip.view(-1, 1, 1, 1), images.flip(-1), images)
     idx = params.gray.nonzero().squeeze(1)
     if idx.numel():
         gray = luma(views.index_select(0, idx), gray_weights)
         views.index_copy_(0, idx, gray.expand(-1, 3, -1, -1))
-    return color_jitter(views, params.jitter, params.order)
+    return color_jitter(views, params.jitter, params.order, inplace=True)
