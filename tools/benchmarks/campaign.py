@@ -273,8 +273,11 @@ def final_read(run: Run, work: str, log: str, threads_env: dict) -> dict:
                last_checkpoint(work), '--out', out]
     else:
         out = osp.join(work, 'knn_test.json')
+        # --exact: the search every recorded read used, so new records
+        # compare with old ones bit for bit
         cmd = ['tools/knn.py', run.config, last_checkpoint(work), '--k',
-               '200', '--temperature', '0.1', '--no-progress', '--out', out]
+               '200', '--temperature', '0.1', '--exact', '--no-progress',
+               '--out', out]
         if run.options:  # knn.py refuses an empty --cfg-options
             cmd += ['--cfg-options', *run.options]
     if not osp.exists(out):

@@ -178,7 +178,7 @@ def floors(queries: str) -> dict:
     if not osp.exists(path):
         _run([
             'tools/benchmarks/knn_floors.py', RUNS['npid'][0], '--queries',
-            queries, '--out', path
+            queries, '--exact', '--out', path
         ], osp.join(FLOORS, 'knn_floors.out'), {})
     with open(path) as f:
         return json.load(f)
