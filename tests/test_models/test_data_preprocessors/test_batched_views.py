@@ -358,6 +358,23 @@ def test_hue_equals_kornias_and_pillows():
     assert diff.max() <= 12
 
 
+def test_blends_equal_kornias_pil_compatible_operations():
+    """Brightness, contrast and saturation as kornia's PIL-compatible
+    operations compute them (its multiplicative ``adjust_contrast`` is
+    PIL's brightness), to float rounding."""
+    from kornia import enhance
+    x = to_tensor(smooth_images(16))
+    factors = torch.tensor(np.random.RandomState(6).uniform(0.6, 1.4, 16),
+                           dtype=torch.float32)
+    pairs = [(adjust_brightness, enhance.adjust_contrast),
+             (adjust_contrast, enhance.adjust_contrast_with_mean_subtraction),
+             (adjust_saturation,
+              enhance.adjust_saturation_with_gray_subtraction)]
+    for ours, theirs in pairs:
+        assert torch.allclose(ours(x, factors), theirs(x, factors),
+                              atol=1e-5), ours.__name__
+
+
 def test_hue_leaves_gray_alone_and_a_half_turn_complements():
     gray = torch.full((1, 3, 2, 2), 0.3)
     assert torch.equal(adjust_hue(gray, torch.tensor([0.25])), gray)
