@@ -54,6 +54,11 @@ class KNNValLoop(ValLoop):
        ``LoggerHook`` logs them and the visualiser backends record them as
        scalars (e.g. ``knn/backbone_top1_k200``).
 
+    The search's precision is the metric's: float32 by default,
+    ``val_evaluator=dict(type='KNNAccuracy', exact=True)`` for the exact,
+    chunking- and BLAS-independent one (the CIFAR-10 CPU protocols' monitor,
+    ``configs/_base_/knn_monitor_cifar10.py``).
+
     Works with ``train_cfg=dict(type='EpochBasedTrainLoop',
     val_interval=N)`` (or an iteration-based loop) and in distributed runs
     (memory features are gathered on rank 0, where metrics are computed).

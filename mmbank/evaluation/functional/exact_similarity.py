@@ -1,4 +1,5 @@
-"""Exact cosine similarities for the kNN and retrieval benchmarks.
+"""Exact cosine similarities: the ``exact=True`` mode of the kNN and
+retrieval benchmarks (their default is a plain float32 product).
 
 Features are L2-normalised in float64 and rounded to multiples of
 ``2**-24`` (:func:`fixed_point_rows`); the dot product of two rounded rows
