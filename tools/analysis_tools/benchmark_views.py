@@ -28,7 +28,8 @@ may be shared; compare rows of one run rather than runs.
 Usage:
     python tools/analysis_tools/benchmark_views.py [--data-root data/cifar10]
         [--num-train 10000] [--batch-size 128] [--views 1 2 4]
-        [--threads 1 2] [--steps 10] [--warmup 3] [--out FILE]
+        [--threads 1 2] [--steps 10] [--warmup 3] [--batched-workers 0]
+        [--out FILE]
 
 Without ``--data-root``'s CIFAR-10 (tools/prepare_cifar.py writes it) the
 images are random arrays of the same size (the timings do not depend on
@@ -115,8 +116,8 @@ def build(cfg: Config, views: int, batched: bool, args) -> tuple:
             loader_cfg,
             dataset=dataset,
             batch_size=args.batch_size,
-            num_workers=0,
-            persistent_workers=False),
+            num_workers=args.batched_workers if batched else 0,
+            persistent_workers=bool(batched and args.batched_workers)),
         seed=0)
     return model, optimizer, loader
 
@@ -220,6 +221,12 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     parser.add_argument('--steps', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument(
+        '--batched-workers',
+        type=int,
+        default=0,
+        help='loader workers (persistent) of the batched way; the per-image '
+        'way keeps the protocol\'s 0')
     parser.add_argument('--out', help='also write the figures as JSON')
     return parser.parse_args(argv)
 
