@@ -363,11 +363,13 @@ def adjust_hue(images: Tensor, factor: Tensor) -> Tensor:
         torch.where(maxc == g, (b - r).add_(chroma, alpha=2),
                     (r - g).add_(chroma, alpha=4)))
     hue.div_(chroma.clamp_min(1e-12))
-    hue.add_(6 * factor.view(-1, 1, 1).to(hue.dtype))
-    offsets = torch.tensor([5., 3., 1.],
+    # hue in [-1, 5) plus a shift in [0, 6), plus the offsets 5, 3, 1 made
+    # 11, 9, 7 (the same modulo 6): k > 0, so fmod (cheaper) is the modulo
+    hue.add_(6 * factor.remainder(1).view(-1, 1, 1).to(hue.dtype))
+    offsets = torch.tensor([11., 9., 7.],
                            device=images.device,
                            dtype=images.dtype).view(1, 3, 1, 1)
-    k = (hue.unsqueeze(1) + offsets).remainder_(6)
+    k = (hue.unsqueeze(1) + offsets).fmod_(6)
     k = torch.minimum(k, 4 - k).clamp_(0, 1)
     return k.mul_(chroma.unsqueeze(1)).neg_().add_(maxc.unsqueeze(1))
 
