@@ -383,11 +383,11 @@ def test_hue_leaves_gray_alone_and_a_half_turn_complements():
         adjust_hue(red, torch.tensor([0.5])).flatten(),
         torch.tensor([0.2, 1., 1.]),
         atol=1e-6)
-    # a third of a turn: red to green
-    assert torch.allclose(
-        adjust_hue(red, torch.tensor([1 / 3])).flatten(),
-        torch.tensor([0.2, 1., 0.2]),
-        atol=1e-5)
+    # a third of a turn: red to green; whole turns change nothing
+    green = torch.tensor([0.2, 1., 0.2])
+    for turn in (1 / 3, 4 / 3, -2 / 3, -5 / 3):
+        shifted = adjust_hue(red, torch.tensor([turn])).flatten()
+        assert torch.allclose(shifted, green, atol=1e-5), turn
 
 
 def test_jitter_runs_each_samples_own_order():
