@@ -391,3 +391,41 @@ def test_near_duplicates_switch_adds_copies_with_bank_rows(tiny_cifar10,
              'near_duplicates.fraction=0.25', 'near_duplicates.seed=1')
     state = _load(osp.join(work, 'epoch_1.pth'))['state_dict']
     assert state['head.memory_bank.feats'].shape == (16 + 4, 128)
+
+
+def test_merging_on_near_duplicates_logs_precision_and_recall(tiny_cifar10,
+                                                              tmp_path):
+    """The figures go through mmengine's MessageHub: they ride in the
+    checkpoint's message hub, one value per merge (per epoch for the
+    copies' similarity)."""
+    work = str(tmp_path)
+    proc = run_tool('tools/train.py', TINY, '--work-dir', work,
+                    '--cfg-options', _data(tiny_cifar10),
+                    'near_duplicates.fraction=0.25')
+    assert 'Merged pairs that are true copies: ' in proc.stdout + proc.stderr
+    ckpt = _load(osp.join(work, 'epoch_2.pth'))
+    scalars = ckpt['message_hub']['log_scalars']
+    for name in ('merge_copy_precision', 'merge_copy_recall',
+                 'copy_pair_similarity', 'merge_same_class',
+                 'merge_same_class_chance', 'merged_ratio'):
+        values, counts = scalars[f'train/{name}'].data
+        assert len(values) == 2, name  # after epochs 1 and 2
+        assert all(0 <= v <= 1 or name == 'copy_pair_similarity'
+                   for v in values), (name, values)
+    # the last merge's figures, recomputed from the saved groups
+    from mmbank.models.utils import copy_pair_recovery
+    state = ckpt['state_dict']
+    from mmengine.registry import init_default_scope
+    from mmselfsup.registry import DATASETS
+    init_default_scope('mmselfsup')
+    data = DATASETS.build(dict(
+        type='NearDuplicates', fraction=0.25,
+        dataset=dict(type='OfflineCIFAR10', data_prefix=tiny_cifar10,
+                     test_mode=False, download=False, pipeline=[])))
+    pairs = torch.as_tensor(data.pairs)
+    precision, recall = copy_pair_recovery(state['head.memory_bank.group_ids'],
+                                           pairs)
+    values, _ = scalars['train/merge_copy_recall'].data
+    assert values[-1] == pytest.approx(recall)
+    values, _ = scalars['train/merge_copy_precision'].data
+    assert values[-1] == pytest.approx(precision)

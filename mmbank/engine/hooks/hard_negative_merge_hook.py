@@ -8,7 +8,8 @@ from mmengine.runner import BaseLoop
 
 from mmselfsup.registry import HOOKS
 from ...models.memories import InstanceMemoryBank
-from ...models.utils import same_class_pair_fraction
+from ...models.utils import (copy_pair_recovery, pair_similarity,
+                             same_class_pair_fraction)
 from .memory_bank_setup_hook import find_modules
 
 #: Options removed after the CPU protocol's tuning measured them
@@ -62,6 +63,19 @@ class HardNegativeMergeHook(Hook):
     union, broadcast). Groups live in the bank's ``group_ids`` buffer, so
     they are saved in checkpoints and restored on resume. After each merge
     the merged fraction is logged as ``merged_ratio``.
+
+    Its figures go to mmengine's ``MessageHub`` (so to the log, the JSON
+    scalars and any visualiser backend), ``{i}`` being the bank's number
+    when the model has several: ``train/merged_ratio{i}`` after each merge;
+    with labels ``train/merge_same_class{i}`` and
+    ``train/merge_same_class_chance{i}``; and when the training set knows
+    its near-duplicates (a ``pairs`` array of ``(original, copy)`` indices,
+    as :class:`~mmbank.datasets.NearDuplicates` has),
+    ``train/merge_copy_precision{i}`` (merged pairs that are true copies),
+    ``train/merge_copy_recall{i}`` (true pairs merged) after each merge, and
+    after every epoch ``train/copy_pair_similarity{i}``, the mean cosine of
+    the copies' bank rows (what the instance loss does to them, also before
+    the first merge).
 
     Args:
         start_epoch (int): First epoch after which to merge (1-based).
@@ -209,22 +223,52 @@ class HardNegativeMergeHook(Hook):
             return None
         return labels
 
+    @staticmethod
+    def copy_pairs(runner, num_samples: int) -> Optional[torch.Tensor]:
+        """``(M, 2)`` known ``(original, copy)`` pairs of the training set
+        (its ``pairs``, e.g. :class:`~mmbank.datasets.NearDuplicates`'),
+        or None."""
+        dataset = getattr(runner.train_dataloader, 'dataset', None)
+        pairs = getattr(dataset, 'pairs', None)
+        if pairs is None:
+            return None
+        pairs = torch.as_tensor(pairs).long()
+        if pairs.dim() != 2 or pairs.shape[1] != 2 or not pairs.numel() or \
+                int(pairs.max()) >= num_samples or int(pairs.min()) < 0:
+            return None
+        return pairs
+
     def after_train_epoch(self, runner) -> None:
         epoch = runner.epoch + 1
         ratio = self.target_ratio(epoch, runner.max_epochs)
-        if ratio <= 0:
-            return
+        hub = MessageHub.get_current_instance()
         for i, bank in enumerate(find_modules(runner, InstanceMemoryBank)):
+            pairs = self.copy_pairs(runner, bank.num_samples)
+            if pairs is not None:
+                hub.update_scalar(f'train/copy_pair_similarity{i or ""}',
+                                  pair_similarity(bank.rows(), pairs))
+            if ratio <= 0:
+                continue
             stats = self.merge(bank, ratio)
-            MessageHub.get_current_instance().update_scalar(
-                f'train/merged_ratio{i or ""}', bank.merged_ratio)
+            hub.update_scalar(f'train/merged_ratio{i or ""}',
+                              bank.merged_ratio)
             purity = ''
             labels = self.training_labels(runner, bank.num_samples) \
                 if self.log_class_purity and stats['groups'] else None
             if labels is not None:
                 same, chance = same_class_pair_fraction(bank.group_ids, labels)
+                hub.update_scalar(f'train/merge_same_class{i or ""}', same)
+                hub.update_scalar(f'train/merge_same_class_chance{i or ""}',
+                                  chance)
                 purity = (f' Merged pairs of the same class: {same:.1%} '
                           f'(chance {chance:.1%}).')
+            if pairs is not None and stats['groups']:
+                precision, recall = copy_pair_recovery(bank.group_ids, pairs)
+                hub.update_scalar(f'train/merge_copy_precision{i or ""}',
+                                  precision)
+                hub.update_scalar(f'train/merge_copy_recall{i or ""}', recall)
+                purity += (f' Merged pairs that are true copies: '
+                           f'{precision:.1%}; copies merged: {recall:.1%}.')
             runner.logger.info(
                 f'Hard negative merge after epoch {epoch} (bank {i}): '
                 f'{stats["merged"]} of {bank.num_samples} samples in '

@@ -20,3 +20,25 @@ def test_same_class_pair_fraction_counts_pairs_within_groups():
     assert chance == pytest.approx(0.75 ** 2 + 0.25 ** 2)
     with pytest.raises(ValueError, match='differ in shape'):
         same_class_pair_fraction(torch.arange(4), torch.zeros(3))
+
+
+def test_copy_pair_recovery_by_hand():
+    from mmbank.models.utils import copy_pair_recovery
+    # groups {0, 4}, {1, 5, 2}, the rest alone; true pairs (0,4) (1,5) (3,6)
+    group_ids = torch.tensor([0, 1, 1, 3, 0, 1, 6])
+    pairs = torch.tensor([[0, 4], [1, 5], [3, 6]])
+    precision, recall = copy_pair_recovery(group_ids, pairs)
+    # merged pairs: (0,4), (1,5), (1,2), (2,5): two of four are true
+    assert precision == 2 / 4
+    assert recall == 2 / 3
+    precision, recall = copy_pair_recovery(torch.arange(7), pairs)
+    assert math.isnan(precision) and recall == 0
+    with pytest.raises(ValueError, match='non-empty'):
+        copy_pair_recovery(group_ids, torch.zeros(0, 2))
+
+
+def test_pair_similarity_is_the_mean_cosine_of_the_pairs():
+    from mmbank.models.utils import pair_similarity
+    rows = torch.tensor([[1., 0.], [0., 1.], [0.6, 0.8]])
+    assert pair_similarity(rows, torch.tensor([[0, 1], [0, 2]])) == \
+        pytest.approx((0 + 0.6) / 2)
