@@ -97,6 +97,18 @@ RUNS = {
                       2 * EPOCHS, 2, False,
                       f'full method, 64 samples x 2 views a step, '
                       f'{2 * EPOCHS} epochs (the steps of NPID, 4x epochs)'),
+    # the protocol's pair with the views made batched on the model's device
+    # (BatchedViewsDataPreprocessor): same distributions, ~1.3x faster
+    # steps here; accuracy checked against the per-image records
+    'npid-b32-bv': (f'configs/npid/npid_resnet18-std-w32_1xb{BATCH // VIEWS}-'
+                    f'coslr-{EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k-bv.py',
+                    EPOCHS, 1, False, "mmselfsup's NPID, "
+                    f'{BATCH // VIEWS} samples a step, batched views'),
+    'full-steps-bv': (f'configs/membank/membank_resnet18-std-w32_1xb'
+                      f'{BATCH // VIEWS}x{VIEWS}-coslr-{EPOCHS}e_cifar10-'
+                      f'{NUM_TRAIN // 1000}k-bv.py', EPOCHS, VIEWS, False,
+                      f'full method, {BATCH // VIEWS} samples x {VIEWS} '
+                      'views a step, batched views'),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of
