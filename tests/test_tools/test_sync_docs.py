@@ -1,4 +1,5 @@
-"""sync_docs.py replaces marked blocks with the campaigns' tables."""
+"""sync_docs.py keeps the model zoo (its results table and metafile.yml)
+equal to the CPU suite's records."""
 import os.path as osp
 import sys
 
@@ -7,18 +8,6 @@ import pytest
 sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools',
                             'benchmarks'))
 import sync_docs  # noqa: E402
-
-
-def test_first_table_stops_at_the_first_gap():
-    md = 'intro\n\n| a |\n|---|\n| 1 |\n\ntext\n| b |\n'
-    assert sync_docs.first_table(md) == '| a |\n|---|\n| 1 |'
-
-
-def test_whole_report_from_its_first_table():
-    md = '# title\n\nintro\n\n| a |\n|---|\n\n**b**:\n\n| b |\n|---|\n'
-    assert sync_docs.from_first_table(md) == (
-        '| a |\n|---|\n\n**b**:\n\n| b |\n|---|')
-    assert sync_docs.from_first_table('no table') == ''
 
 
 def test_sync_replaces_only_the_marked_block():
@@ -36,48 +25,83 @@ def test_missing_marker_is_an_error():
         sync_docs.sync('no markers here', {'tuning': '| x |'})
 
 
-
-def test_headline_keeps_floors_headline_rows_and_margins():
-    md = ('# suite\n\n| method | val |\n|---|---|\n'
-          '| floor: raw pixels | 38.0 |\n'
-          "| mmselfsup's NPID | 44.0 |\n| + 4 views | 46.0 |\n"
-          '| full method | 49.0 |\n\n**Margins**:\n\n'
-          '| full method minus | backbone |\n|---|---|\n| NPID | +5.0 |\n'
-          '\n**Stand-in**\n\n| method | r@1 |\n|---|---|\n| x | 1 |\n')
-    assert sync_docs.headline(md).splitlines() == [
-        '| method | val |', '|---|---|', '| floor: raw pixels | 38.0 |',
-        "| mmselfsup's NPID | 44.0 |", '| full method | 49.0 |', '',
-        '| full method minus | backbone |', '|---|---|', '| NPID | +5.0 |']
+def test_step_shape_from_the_config_name():
+    assert sync_docs.step_shape(
+        'configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_'
+        'cifar10-10k.py') == (75, '32 x 4')
+    assert sync_docs.step_shape(
+        'configs/npid/npid_resnet18-std-w32_1xb128-coslr-300e_cifar10-'
+        '10k.py') == (300, '128 x 1')
 
 
-def test_links_rebased_from_the_report_to_the_document():
-    md = ('[config](../../../configs/a.py) [web](https://x.org/a) '
-          '[anchor](#results) [png](knn_curves.png)')
-    out = sync_docs.rebase_links(md, '/repo/docs/records/cifar_suite',
-                                 '/repo')
-    assert out == ('[config](configs/a.py) [web](https://x.org/a) '
-                   '[anchor](#results) '
-                   '[png](docs/records/cifar_suite/knn_curves.png)')
-    assert sync_docs.rebase_links(md, '/repo/docs/records/cifar_suite',
-                                  '/repo/docs').startswith(
-                                      '[config](../configs/a.py)')
+def test_zoo_table_rows_from_the_records():
+    records = {('a', 'test_top1', 'backbone'): [50.0, 52.0],
+               ('a', 'test_top1', 'neck'): [55.0, 55.0],
+               ('a', 'linear_top1', None): [41.0],
+               ('a', 'mean_step_seconds', None): [0.5, 0.7],
+               ('b', 'test_top1', 'backbone'): [],
+               ('c', 'test_top1', 'backbone'): [44.0],
+               ('c', 'test_top1', 'neck'): [],
+               ('c', 'linear_top1', None): [],
+               ('c', 'mean_step_seconds', None): []}
+
+    def values(run, key, part=None):
+        return records[(run, key, part)]
+
+    rows = (('m', 'a', 'configs/membank/m_r18_1xb32x4-coslr-75e_c10.py'),
+            ('n', 'b', 'configs/npid/n_r18_1xb32-coslr-75e_c10.py'),
+            ('n', 'c', 'configs/npid/n_r18_1xb128-coslr-300e_c10.py'))
+    out = sync_docs.zoo_table(rows, values, floors=dict(
+        pixels_centred=39.35, pixels_standardised=35.6,
+        random_backbone=28.03, random_neck=28.23)).splitlines()
+    assert 'centred per image 39.35' in out[0]
+    assert '--queries test --exact' in out[0]
+    assert out[2].startswith('| method | config |')
+    # run b has no record: no row
+    assert len(out) == 6
+    cells = [c.strip() for c in out[4].split('|')[1:-1]]
+    # mean and sample std over seeds; 312 steps of 0.6 s an epoch, 75 epochs
+    assert cells == [
+        'm', '[m_r18_1xb32x4-coslr-75e_c10](m_r18_1xb32x4-coslr-75e_c10.py)',
+        '75', '32 x 4', '51.00 ± 1.41', '55.00 ± 0.00', '41.00', '2', '234',
+        '[`a`](../../docs/records/cifar_suite/a_seed0.json)']
+    cells = [c.strip() for c in out[5].split('|')[1:-1]]
+    assert cells[1].endswith('(../npid/n_r18_1xb128-coslr-300e_c10.py)')
+    assert cells[2:9] == ['300', '128 x 1', '44.00', '-', '-', '1', '-']
 
 
-def test_headline_labels_are_the_suite_labels():
+def test_zoo_runs_are_the_suite_runs():
+    """Each zoo row reads the records of a suite run of the same epochs,
+    views and samples a step, and every metafile result has its row."""
     import cifar_suite
-    labels = {label for *_, label in cifar_suite.RUNS.values()}
-    assert set(sync_docs.HEADLINE) <= labels
+    from mmengine.config import Config
+    for _, run, config in sync_docs.ZOO_RUNS:
+        suite_config, epochs, views, _, _ = cifar_suite.RUNS[run]
+        assert sync_docs.step_shape(config) == sync_docs.step_shape(
+            suite_config) == (epochs, sync_docs.step_shape(config)[1])
+        if config != suite_config:  # the same resolved config
+            assert (Config.fromfile(osp.join(sync_docs.REPO, config))
+                    .pretty_text == Config.fromfile(
+                        osp.join(sync_docs.REPO, suite_config)).pretty_text)
+    zoo = {(run, osp.splitext(osp.basename(config))[0])
+           for _, run, config in sync_docs.ZOO_RUNS}
+    assert {(run, name)
+            for name, run in sync_docs.METAFILE_RUNS.items()} <= zoo
 
 
-def test_every_target_document_has_its_blocks():
-    """A document that lost a marker would fail only at the next sync."""
-    for path, blocks in sync_docs.targets().items():
-        with open(path) as f:
-            doc = f.read()
-        for name in blocks:
-            assert f'<!-- {name} -->' in doc and f'<!-- /{name} -->' in doc, (
-                path, name)
+def test_model_zoo_is_up_to_date_with_the_records(capsys):
+    """The published table is the records' (python
+    tools/benchmarks/sync_docs.py rewrites it after a new record)."""
+    assert sync_docs.main(['--check']) == 0, capsys.readouterr().out
 
+
+def test_missing_zoo_block_is_an_error():
+    with open(sync_docs.MODEL_ZOO) as f:
+        doc = f.read()
+    assert '<!-- results -->' in doc and '<!-- /results -->' in doc
+    with pytest.raises(ValueError, match='no <!-- results -->'):
+        sync_docs.sync(doc.replace('<!-- results -->', ''),
+                       {'results': sync_docs.zoo_block()})
 
 META = """Models:
   - Name: a

@@ -1,15 +1,22 @@
-"""Copy the campaigns' tables into docs/results.md, the README and the
-model zoo (configs/membank/README.md).
+"""Bring the model zoo (configs/membank/) up to the CPU suite's records.
 
-Each campaign writes its report to ``docs/records/<campaign>/README.md``
-(``--report-only`` rewrites it from the records); docs/results.md and the
-README hold copies between ``<!-- NAME -->`` and ``<!-- /NAME -->``
-markers, which this script replaces with the report's first table, the
-whole report from its first table on, or (README) the headline rows of the
-CPU suite and its margins. Relative links are rebased from the report's
-directory to the document's. The model zoo's metafile.yml gets the suite
-records' test means (and their number of seeds) for the models listed in
-``METAFILE_RUNS``.
+The model zoo is the one home of each config's published results:
+``configs/membank/metafile.yml`` (mmselfsup's model-zoo format) and the
+results table of ``configs/membank/README.md``, between ``<!-- results -->``
+and ``<!-- /results -->``. Both are computed from the committed records of
+tools/benchmarks/cifar_suite.py (``docs/records/cifar_suite/*.json``) and
+the floors it keeps (``docs/records/floors/``):
+
+- metafile.yml: the Results of the models in ``METAFILE_RUNS`` become the
+  records' test means, with their number of seeds (:func:`update_metafile`,
+  which cifar_suite.py also calls after every finished run);
+- README.md: one row per run of ``ZOO_RUNS`` (the method's configs and
+  mmselfsup's NPID on the same protocol), mean ± sample std over seeds,
+  and the floors of the same memory and queries (:func:`zoo_block`).
+
+Nothing else is copied: the README shows a hand-written headline, and
+docs/results.md links here and to the campaigns' own reports
+(``docs/records/<campaign>/README.md``).
 
 Usage:
     python tools/benchmarks/sync_docs.py [--check]
@@ -17,14 +24,16 @@ Usage:
 import argparse
 import os.path as osp
 import re
+import statistics
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DOC = osp.join(REPO, 'docs', 'results.md')
-README = osp.join(REPO, 'README.md')
 MODEL_ZOO = osp.join(REPO, 'configs', 'membank', 'README.md')
 METAFILE = osp.join(REPO, 'configs', 'membank', 'metafile.yml')
 SUITE_RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
+FLOORS = osp.join(REPO, 'docs', 'records', 'floors',
+                  'npid-std-w32_cifar10-10k_test.json')
+NUM_TRAIN = 10000  # the protocol's training images (steps per epoch)
 #: metafile model -> the run of tools/benchmarks/cifar_suite.py that
 #: measured it
 METAFILE_RUNS = {
@@ -40,66 +49,25 @@ METRICS = {
                   'Top 1 Accuracy (embedding)': 'neck'},
     'linear_top1': {'Top 1 Accuracy': None},
 }
-#: first-cell labels of the CPU suite's rows that the README shows
-HEADLINE = ("mmselfsup's NPID", "mmselfsup's NPID, 4x epochs (equal compute)",
-            'full method', "mmselfsup's NPID, 32 samples a step",
-            'full method, 32 samples x 4 views a step (the '
-            'steps of NPID, 4x epochs)',
-            'full method, 64 samples x 2 views a step, 150 epochs (the '
-            'steps of NPID, 4x epochs)')
-
-
-def first_table(markdown: str) -> str:
-    """The first run of lines starting with ``|``."""
-    lines, started = [], False
-    for line in markdown.splitlines():
-        if line.startswith('|'):
-            lines.append(line)
-            started = True
-        elif started:
-            break
-    return '\n'.join(lines)
-
-
-def from_first_table(markdown: str) -> str:
-    """Everything from the first line starting with ``|`` to the end
-    (several tables and the text between them)."""
-    lines = markdown.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith('|')),
-                 len(lines))
-    return '\n'.join(lines[start:]).rstrip('\n')
-
-
-def headline(markdown: str) -> str:
-    """The suite report's floor rows and :data:`HEADLINE` rows of its first
-    table, then its second table (the margins)."""
-    lines = markdown.splitlines()
-    tables, current = [], None
-    for line in lines + ['']:
-        if line.startswith('|'):
-            current = (current or []) + [line]
-        elif current:
-            tables.append(current)
-            current = None
-    rows = [row for row in tables[0][2:]
-            if row.split('|')[1].strip().startswith('floor:')
-            or row.split('|')[1].strip() in HEADLINE]
-    out = tables[0][:2] + rows
-    if len(tables) > 1:
-        out += [''] + tables[1]
-    return '\n'.join(out)
-
-
-def rebase_links(markdown: str, src_dir: str, dst_dir: str) -> str:
-    """Relative markdown links ``](path)`` written from ``src_dir``
-    rewritten to point to the same files from ``dst_dir``."""
-    def rebase(m):
-        target = m.group(1)
-        if re.match(r'[a-z]+:|#|/', target):
-            return m.group(0)
-        return '](' + osp.relpath(osp.normpath(osp.join(src_dir, target)),
-                                  dst_dir) + ')'
-    return re.sub(r'\]\(([^)\s]+)\)', rebase, markdown)
+#: rows of the model zoo's table, in order: (method, suite run, config);
+#: each method row follows the NPID run it is compared with
+ZOO_RUNS = (
+    ("mmselfsup's NPID", 'npid',
+     'configs/npid/npid_resnet18-std-w32_1xb128-coslr-75e_cifar10-10k.py'),
+    ('mmbank', 'full',
+     'configs/membank/membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-'
+     '10k.py'),
+    ("mmselfsup's NPID", 'npid-b32',
+     'configs/npid/npid_resnet18-std-w32_1xb32-coslr-75e_cifar10-10k.py'),
+    ('mmbank', 'full-steps',
+     'configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-'
+     '10k.py'),
+    ("mmselfsup's NPID", 'npid-4x',
+     'configs/npid/npid_resnet18-std-w32_1xb128-coslr-300e_cifar10-10k.py'),
+    ('mmbank', 'full-k2-steps',
+     'configs/membank/membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-'
+     '10k.py'),
+)
 
 
 def sync(doc: str, tables: dict) -> str:
@@ -141,7 +109,6 @@ def sync_metafile(text: str, runs=None, values=suite_values) -> str:
     ``values(run, key, part)`` and its task's "mean of N seeds" the number
     of values. Other lines, comments included, are kept; a metric with no
     record is an error."""
-    import statistics
     runs = METAFILE_RUNS if runs is None else runs
     out, run, key = [], None, None
     for line in text.splitlines(keepends=True):
@@ -185,41 +152,95 @@ def update_metafile(path=None, write: bool = True) -> bool:
     return new != meta
 
 
-def targets():
-    """document -> {marker: (campaign records directory, extractor)}"""
-    return {
-        DOC: {
-            'search': ('protocol_search', first_table),
-            'tuning': ('tuning', first_table),
-            # run table, margins, stand-in table
-            'suite': ('cifar_suite', from_first_table),
-        },
-        README: {'headline': ('cifar_suite', headline)},
-        MODEL_ZOO: {'suite': ('cifar_suite', from_first_table)},
-    }
+def fmt(values) -> str:
+    """``-`` for none, ``x.xx`` for one, ``mean ± std`` for more."""
+    if not values:
+        return '-'
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
+
+
+def step_shape(config: str):
+    """``(epochs, 'B x K')`` from a config's name
+    (``..._1xb32x4-coslr-75e_...``: 32 samples x 4 views, 75 epochs)."""
+    name = osp.basename(config)
+    batch = re.search(r'_\d+xb(\d+)(?:x(\d+))?-', name)
+    epochs = re.search(r'-(\d+)e_', name)
+    return int(epochs.group(1)), f'{batch.group(1)} x {batch.group(2) or 1}'
+
+
+def zoo_table(rows=ZOO_RUNS, values=suite_values, floors=None) -> str:
+    """The model zoo's results block: the floors of the protocol's memory
+    and test queries (``floors``: knn_floors.py's ``top1`` dict), then a
+    table with one row per ``(method, run, config)`` of ``rows`` that has
+    records: test kNN top-1 of the backbone and the embedding and the
+    linear probe, mean ± sample std over the ``values(run, ...)`` of its
+    seeds, the training minutes from the logged step times (one thread
+    beside another run) and the run to reproduce it. Links are relative to
+    configs/membank/."""
+    out = []
+    if floors:
+        out += [
+            'Floors of the same memory and test queries (no training; '
+            '`python tools/benchmarks/knn_floors.py '
+            f'{ZOO_RUNS[0][2]} --queries test --exact`): raw pixels '
+            f"centred per image {floors['pixels_centred']:.2f}, "
+            'standardised per channel '
+            f"{floors['pixels_standardised']:.2f}; randomly initialised "
+            f"network {floors['random_backbone']:.2f} / "
+            f"{floors['random_neck']:.2f} (backbone / embedding).", ''
+        ]
+    out += [
+        '| method | config | epochs | samples x views a step | '
+        'kNN top-1, backbone | kNN top-1, embedding | linear top-1 | '
+        'seeds | training (min) | suite run |', '|---' * 10 + '|'
+    ]
+    for method, run, config in rows:
+        backbone = values(run, 'test_top1', 'backbone')
+        if not backbone:
+            continue
+        epochs, shape = step_shape(config)
+        step_seconds = values(run, 'mean_step_seconds')
+        steps = NUM_TRAIN // int(shape.split(' x ')[0]) * epochs
+        minutes = (f'{statistics.mean(step_seconds) * steps / 60:.0f}'
+                   if step_seconds else '-')
+        link = osp.relpath(osp.join(REPO, config), osp.dirname(MODEL_ZOO))
+        records = osp.relpath(SUITE_RECORDS, osp.dirname(MODEL_ZOO))
+        out.append(
+            f'| {method} | [{osp.splitext(osp.basename(config))[0]}]'
+            f'({link}) | {epochs} | {shape} | {fmt(backbone)} | '
+            f"{fmt(values(run, 'test_top1', 'neck'))} | "
+            f"{fmt(values(run, 'linear_top1'))} | {len(backbone)} | "
+            f'{minutes} | '
+            f'[`{run}`]({records}/{run}_seed0.json) |')
+    return '\n'.join(out)
+
+
+def zoo_block() -> str:
+    """:func:`zoo_table` of the committed records and floors."""
+    import json
+    floors = None
+    if osp.exists(FLOORS):
+        with open(FLOORS) as f:
+            floors = json.load(f)['top1']
+    return zoo_table(floors=floors)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--check', action='store_true',
-                        help='exit 1 if a document is out of date')
+                        help='exit 1 if the model zoo is out of date')
     args = parser.parse_args(argv)
     stale = []
-    for path, blocks in targets().items():
-        tables = {}
-        for name, (campaign, extract) in blocks.items():
-            records = osp.join(REPO, 'docs', 'records', campaign)
-            with open(osp.join(records, 'README.md')) as f:
-                tables[name] = rebase_links(extract(f.read()), records,
-                                            osp.dirname(path))
-        with open(path) as f:
-            doc = f.read()
-        new = sync(doc, tables)
-        if new != doc:
-            stale.append(osp.relpath(path, REPO))
-            if not args.check:
-                with open(path, 'w') as f:
-                    f.write(new)
+    with open(MODEL_ZOO) as f:
+        doc = f.read()
+    new = sync(doc, {'results': zoo_block()})
+    if new != doc:
+        stale.append(osp.relpath(MODEL_ZOO, REPO))
+        if not args.check:
+            with open(MODEL_ZOO, 'w') as f:
+                f.write(new)
     if update_metafile(write=not args.check):
         stale.append(osp.relpath(METAFILE, REPO))
     if args.check:
