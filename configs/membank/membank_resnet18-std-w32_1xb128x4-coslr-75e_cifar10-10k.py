@@ -4,7 +4,7 @@
 # monitor point from epoch 20 on). An epoch costs about twice one at K = 2;
 # the equal-compute baseline is NPID with 4 x the epochs
 # (configs/npid/npid_resnet18-std-w32_1xb128-coslr-300e_cifar10-10k.py),
-# which scored 3.6 points of test kNN above this config (README, Results).
+# which scored 3.6 points of test kNN above this config (docs/results.md).
 # Measured on test (configs/membank/README.md): the consistency loss makes
 # the lead over views alone; merging neither helps nor hurts here (without
 # it, ../ablations/membank-consistency_*x4*: +0.1 on seed 0).

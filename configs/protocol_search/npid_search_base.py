@@ -1,4 +1,4 @@
-# Protocol search (issue 9): mmselfsup's NPID on a CIFAR-10 training subset,
+# Protocol search: mmselfsup's NPID on a CIFAR-10 training subset,
 # kNN monitor on the validation queries (training images 45,000-49,999,
 # never in the subset) every `val_interval` epochs. Candidates override
 # num_train / max_epochs / batch / lr with --cfg-options.

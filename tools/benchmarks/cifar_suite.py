@@ -28,7 +28,9 @@ images, and the linear probe of the NPID / full-method pairs
 The report (``README.md`` and ``knn_curves.png`` beside the records)
 shows every run beside the floors of the same memory and queries (raw
 pixels standardised / centred, randomly initialised network:
-tools/benchmarks/knn_floors.py).
+tools/benchmarks/knn_floors.py); it is the one table of every run. The
+model zoo (configs/membank/README.md, metafile.yml) shows the method's
+configs and NPID from the same records (tools/benchmarks/sync_docs.py).
 
 Usage:
     python tools/benchmarks/cifar_suite.py [--seeds 0 1 2] [--only npid ...]
@@ -323,7 +325,9 @@ def report(recs=None, out_dir=RECORDS) -> str:
 def after_record(record: dict, do_commit: bool = False) -> None:
     """After each finished run: rewrite the report, and bring the model
     zoo's metafile Results up to the records (committed with
-    ``do_commit``, so a committed record never leaves it stale)."""
+    ``do_commit``, so a committed record never leaves it stale). The model
+    zoo's results table (configs/membank/README.md) follows with
+    ``python tools/benchmarks/sync_docs.py``."""
     import sync_docs
     report()
     if sync_docs.update_metafile() and do_commit:
