@@ -65,14 +65,16 @@ def test_missing_sample_indices_gives_a_clear_error():
 
 def test_loss_then_the_bank_moves_to_the_views_mean():
     """The algorithm updates the bank after the head's loss, with the
-    views' mean (momentum 0.5)."""
+    views' mean (momentum 0.5), written once the backward pass is done."""
     torch.manual_seed(0)
     model = _model()
     model.eval()  # BatchNorm in eval: embed() below sees the same features
     views = [torch.randn(2, 3, 32, 32) for _ in range(2)]
     bank = model.head.memory_bank
     before = bank.rows().clone()
-    model(views, _samples([1, 4]), mode='loss')
+    losses = model(views, _samples([1, 4]), mode='loss')
+    assert torch.equal(bank.rows(), before)  # the rows the loss read
+    sum(losses.values()).backward()
     with torch.no_grad():
         feats = torch.stack([model.embed(v) for v in views])  # (K, B, d)
     expected = F.normalize(0.5 * before[[1, 4]] + 0.5 * feats.mean(0),

@@ -96,7 +96,8 @@ class MultiViewNPID(BaseModel):
         feats = self.embed(torch.cat(inputs))  # (K * B, d), view-major
         view_feats = feats.view(num_views, batch, -1)  # (K, B, d)
         losses = self.head.loss(view_feats, idx)
-        # the bank's row of each sample moves towards its views' mean
+        # the bank's row of each sample moves towards its views' mean, written
+        # once the backward pass has used the rows the loss read
         self.head.memory_bank.update(idx, view_feats)
         return losses
 

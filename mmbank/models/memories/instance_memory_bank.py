@@ -19,9 +19,17 @@ class InstanceMemoryBank(BaseModule):
     Both live in buffers (``feats``, ``group_ids``), so they are saved in
     checkpoints, restored on resume and moved with the model. The bank owns
     the operations on them and knows nothing about losses: heads read
-    :meth:`rows`, the algorithm calls :meth:`update` after the loss, and
-    ``HardNegativeMergeHook`` decides when to call
-    :meth:`merge_hard_negatives`.
+    :meth:`rows`, the algorithm hands the batch's features to
+    :meth:`update` after the loss, and ``HardNegativeMergeHook`` decides
+    when to call :meth:`merge_hard_negatives`.
+
+    When the rows are written: the loss reads the bank without copying it,
+    so its backward pass needs the rows as they were. :meth:`update`
+    therefore writes them at one point, when the backward pass has computed
+    the gradient of the features it was given (a hook on that tensor), i.e.
+    after every use of the rows it read and before the optimiser step;
+    features without a graph are written at once. Between a loss and its
+    backward pass :meth:`rows` gives the rows that loss read.
 
     Example:
         >>> bank = InstanceMemoryBank(num_samples=4, feat_dim=2, momentum=0)
@@ -55,7 +63,8 @@ class InstanceMemoryBank(BaseModule):
         self.momentum = momentum
         self.register_buffer('feats', torch.empty(0, feat_dim))
         self.register_buffer('group_ids', torch.empty(0, dtype=torch.long))
-        self._pending = None  # (idx, mean view features) not yet written
+        # the update waiting for its loss's backward pass: (idx, features)
+        self._staged = None
         self._sizes = None  # cached (N,) group sizes; None when stale
         if num_samples is not None:
             self.reset(num_samples)
@@ -81,51 +90,63 @@ class InstanceMemoryBank(BaseModule):
         self.feats.data = random_unit_rows(num_samples, self.feat_dim,
                                            seed).to(device)
         self.group_ids.data = torch.arange(num_samples, device=device)
-        self._pending = None
+        self._staged = None
         self.groups_changed()
         if get_dist_info()[1] > 1:
             broadcast(self.feats.data, src=0)
 
-    @torch.no_grad()
     def update(self, idx: Tensor, view_feats: Tensor) -> None:
-        """Momentum-update the rows of ``idx`` with the mean of the
-        views.
+        """Momentum-update the rows of ``idx`` with the mean of the views.
 
         In distributed runs, indices and features of every rank are gathered
-        now, so all ranks apply the same update. The rows are written at the
-        next :meth:`rows` (or merge, or checkpoint), after the backward pass
-        of the loss that read them (writing them in place before it would
-        need a copy of the whole bank).
+        now, so all ranks apply the same update. The rows are written when
+        the backward pass has computed the gradient of ``view_feats`` (after
+        every use of the rows the loss read: writing them before would need
+        a copy of the whole bank), or at once when ``view_feats`` has no
+        graph.
 
         Args:
             idx (Tensor): ``(B,)`` sample indices.
             view_feats (Tensor): ``(K, B, d)`` or ``(B, d)`` features.
+
+        Raises:
+            RuntimeError: The previous update still waits for its backward
+                pass (its loss was never backpropagated).
         """
-        self.apply_pending()
-        if view_feats.dim() == 3:
-            view_feats = view_feats.mean(dim=0)
-        view_feats = view_feats.detach()
-        if get_dist_info()[1] > 1:
-            idx = torch.cat(all_gather(idx))
-            view_feats = torch.cat(all_gather(view_feats))
-        self._pending = (idx, view_feats.float())
+        if self._staged is not None:
+            raise RuntimeError(
+                'InstanceMemoryBank.update: the previous update still waits '
+                'for the backward pass of its loss. Backpropagate each loss '
+                'before the next update, or update under torch.no_grad() (or '
+                'with detached features) to write at once.')
+        with torch.no_grad():
+            mean = view_feats.mean(dim=0) if view_feats.dim() == 3 \
+                else view_feats
+            mean = mean.detach().float()
+            if get_dist_info()[1] > 1:
+                idx = torch.cat(all_gather(idx))
+                mean = torch.cat(all_gather(mean))
+        if view_feats.requires_grad and torch.is_grad_enabled():
+            self._staged = (idx, mean)
+            view_feats.register_hook(self._write_staged)
+        else:
+            self._write(idx, mean)
+
+    def _write_staged(self, grad: Tensor) -> None:
+        """Tensor hook: the backward pass is past the rows; write them."""
+        if self._staged is not None:
+            idx, mean = self._staged
+            self._staged = None
+            self._write(idx, mean)
 
     @torch.no_grad()
-    def apply_pending(self) -> None:
-        """Write the rows of the last :meth:`update`, if not yet written."""
-        if self._pending is None:
-            return
-        idx, view_feats = self._pending
-        self._pending = None
-        new_rows = momentum_update(self.feats[idx], view_feats,
-                                   self.momentum)
+    def _write(self, idx: Tensor, mean: Tensor) -> None:
+        new_rows = momentum_update(self.feats[idx], mean, self.momentum)
         self.feats[idx] = new_rows.to(self.feats.dtype)
 
     def rows(self, idx: Optional[Tensor] = None) -> Tensor:
-        """The ``(N, d)`` bank, or the ``(C, d)`` rows ``idx`` (a copy),
-        with every update written. The full bank is returned as it is, not
-        copied: read it before the next :meth:`update` is written."""
-        self.apply_pending()
+        """The ``(N, d)`` bank (as it is, not a copy: do not write it), or
+        the ``(C, d)`` rows ``idx`` (a copy)."""
         return self.feats if idx is None else self.feats[idx]
 
     def group_sizes(self) -> Tensor:
@@ -195,7 +216,6 @@ class InstanceMemoryBank(BaseModule):
             ``largest`` group and ``seconds`` taken.
         """
         start = time.perf_counter()
-        self.apply_pending()
         if is_main_process():
             self.group_ids.copy_(merge_hard_negatives(
                 self.feats, self.group_ids, int(ratio * self.num_samples),
@@ -206,10 +226,6 @@ class InstanceMemoryBank(BaseModule):
         return dict(
             **group_statistics(self.group_ids),
             seconds=time.perf_counter() - start)
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        self.apply_pending()  # a checkpoint holds every update
-        super()._save_to_state_dict(destination, prefix, keep_vars)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Adopt the checkpoint's length when the bank is still unsized; a
@@ -227,7 +243,7 @@ class InstanceMemoryBank(BaseModule):
         # checkpoints of the removed fill_on_first_update option carry
         # per-row update flags: nothing reads them any more
         state_dict.pop(prefix + 'updated', None)
-        self._pending = None
+        self._staged = None
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self.groups_changed()
 

@@ -1,5 +1,5 @@
-"""InstanceMemoryBank: update (written at the next read), groups, merging,
-state in checkpoints."""
+"""InstanceMemoryBank: update (written once the backward pass has used the
+rows), groups, merging, state in checkpoints."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,9 +14,7 @@ def test_bank_init_update_and_sizes():
     assert bank.group_ids.tolist() == [0, 1, 2, 3]
     bank.feats.copy_(torch.tensor([[1.0, 0], [0, 1], [1, 0], [0, 1]]))
     views = torch.tensor([[[0.0, 1.0]], [[0.0, 1.0]]])  # K=2, B=1
-    bank.update(torch.tensor([2]), views)
-    # not written yet: a backward pass may still need the rows it read
-    assert torch.equal(bank.feats[2], torch.tensor([1.0, 0.0]))
+    bank.update(torch.tensor([2]), views)  # no graph: written at once
     rows = bank.rows()
     assert torch.allclose(rows[2], F.normalize(torch.tensor([0.5, 0.5]),
                                                dim=0))
@@ -28,36 +26,54 @@ def test_bank_init_update_and_sizes():
     assert bank.num_merged == 3 and bank.merged_ratio == 0.75
 
 
-def test_pending_update_equals_immediate_and_reaches_checkpoints():
-    """Two updates in a row give the rows of two immediate updates, and a
-    state_dict holds the last one."""
+def test_update_waits_for_the_backward_pass_then_writes():
+    """With a graph, the rows are written when the backward pass reaches
+    the features: the gradient uses the rows the loss read (no copy), and
+    the optimiser step after it sees the new rows."""
+    bank = InstanceMemoryBank(num_samples=2, feat_dim=2, momentum=0.0)
+    bank.feats.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    v = torch.tensor([[0.6, 0.8]], requires_grad=True)
+    feats = v * 1.0  # (B, d), part of the graph
+    sims = feats @ bank.rows().T
+    bank.update(torch.tensor([1]), feats)
+    # between the loss and its backward pass: the rows the loss read
+    assert bank.rows()[1].tolist() == [0.0, 1.0]
+    sims[0, 1].backward()
+    assert v.grad.tolist() == [[0.0, 1.0]]  # the row as it was read
+    assert torch.allclose(bank.rows()[1], torch.tensor([0.6, 0.8]))
+
+
+def test_an_update_never_backpropagated_is_an_error_not_a_silent_loss():
+    bank = InstanceMemoryBank(num_samples=3, feat_dim=2)
+    feats = torch.randn(1, 2, requires_grad=True)
+    bank.update(torch.tensor([1]), feats * 2)
+    with pytest.raises(RuntimeError, match='still waits for the backward'):
+        bank.update(torch.tensor([2]), feats * 2)
+    # no graph (or no_grad): written at once, nothing waits
+    other = InstanceMemoryBank(num_samples=3, feat_dim=2, momentum=0.0)
+    with torch.no_grad():
+        other.update(torch.tensor([1]), feats * 2)
+    other.update(torch.tensor([2]), (feats * 2).detach())
+    assert torch.allclose(other.rows()[[1, 2]],
+                          F.normalize(feats.detach(), dim=1).repeat(2, 1))
+
+
+def test_two_updates_equal_two_immediate_ones_and_reach_checkpoints():
     torch.manual_seed(0)
     bank = InstanceMemoryBank(num_samples=5, feat_dim=3, momentum=0.5)
     start = bank.feats.clone()
     a, b = torch.randn(2, 2, 3), torch.randn(2, 2, 3)
-    bank.update(torch.tensor([1, 3]), a)
-    bank.update(torch.tensor([3, 4]), b)
+    for idx, views in ((torch.tensor([1, 3]), a), (torch.tensor([3, 4]), b)):
+        views = views.clone().requires_grad_()
+        loss = (views.sum(0) @ bank.rows().T).sum()
+        bank.update(idx, views)
+        loss.backward()
     expected = start.clone()
     expected[[1, 3]] = F.normalize(0.5 * expected[[1, 3]] +
                                    0.5 * a.mean(0), dim=1)
     expected[[3, 4]] = F.normalize(0.5 * expected[[3, 4]] +
                                    0.5 * b.mean(0), dim=1)
-    state = bank.state_dict()
-    assert torch.allclose(state['feats'], expected)
-    assert torch.equal(bank.feats, state['feats'])
-
-
-def test_gradient_uses_the_rows_read_before_the_update():
-    """The loss reads the bank, the update comes before backward: the
-    gradient is the one of the rows that were read, with no copy."""
-    bank = InstanceMemoryBank(num_samples=2, feat_dim=2, momentum=0.0)
-    bank.feats.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
-    v = torch.tensor([[0.6, 0.8]], requires_grad=True)
-    sims = v @ bank.rows().T
-    bank.update(torch.tensor([0]), torch.tensor([[0.0, -1.0]]))
-    sims[0, 0].backward()
-    assert v.grad.tolist() == [[1.0, 0.0]]
-    assert bank.rows()[0].tolist() == [0.0, -1.0]
+    assert torch.allclose(bank.state_dict()['feats'], expected)
 
 
 def test_bank_loads_checkpoints_with_the_removed_update_flags():
