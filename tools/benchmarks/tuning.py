@@ -143,8 +143,8 @@ ONE_AT_A_TIME = [
     variant('merge-late', merge_start=0.75, note='merging from epoch 56',
             branch=True),
     # merge-nonmutual (mutual=False) and merge-avg (average_rows=True) were
-    # measured (records kept) and their options removed after (README,
-    # "Removed options"): neither moved the number
+    # measured (records kept) and their options removed after
+    # (CHANGELOG.md, "Removed options"): neither moved the number
 ]
 #: hook options removed after their tuning runs (HardNegativeMergeHook's
 #: REMOVED_OPTIONS); records that set them are marked in the table
@@ -242,7 +242,7 @@ def removed_note(record: dict) -> str:
     """'; option removed since' for a record that set a removed option."""
     removed = [o for o in record.get('options', []) if o.split('=')[0]
                .rsplit('.', 1)[-1] in REMOVED_OPTIONS]
-    return ('; option removed since (README, "Removed options")'
+    return ('; option removed since (CHANGELOG.md, "Removed options")'
             if removed else '')
 
 

@@ -35,8 +35,8 @@ def check_removed_options(options: dict) -> None:
             raise ValueError(
                 f'HardNegativeMergeHook: the option {name}={value!r} was '
                 f'removed: {why}. Delete {name!r} from the config (the '
-                f'last commit with the option is documented in the README, '
-                f'"Removed options").')
+                f'last commit with the option is documented in '
+                f'CHANGELOG.md, "Removed options").')
         warnings.warn(f'HardNegativeMergeHook: {name} was removed; '
                       f'{name}={value!r} is what it does now: delete the '
                       'key from the config.', DeprecationWarning)
