@@ -21,8 +21,7 @@ model_wrapper_cfg = dict(
 # merge after epochs 80, 90, ..., 200, growing to 10% of the bank
 merge_hook = dict(
     _base_.merge_hook, start_epoch=80, interval=10, chunk_size=8192)
-custom_hooks = [
-    *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]
+custom_hooks = [*_base_.custom_hooks, merge_hook]
 
 # 8 GPUs x 32 samples; scale the lr when the total batch changes
 auto_scale_lr = dict(base_batch_size=256)

@@ -21,10 +21,11 @@ custom_hooks = [
     dict(type='RNGStateHook'),
 ]
 # hard negative merging (HardNegativeMergeHook): a config that merges sets
-# the schedule and inserts the hook before RNGStateHook, e.g.
+# the schedule and adds the hook (hooks run in the order of their priority,
+# not of the list: the merge hook (NORMAL) runs after the epoch's training
+# and before RNGStateHook (LOW) and CheckpointHook (VERY_LOW)), e.g.
 #   merge_hook = dict(_base_.merge_hook, start_epoch=40, interval=5)
-#   custom_hooks = [
-#       *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]
+#   custom_hooks = [*_base_.custom_hooks, merge_hook]
 merge_hook = dict(
     type='HardNegativeMergeHook', final_ratio=0.1, max_group_size=4,
     min_similarity=0.7)

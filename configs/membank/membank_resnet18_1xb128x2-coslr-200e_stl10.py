@@ -29,5 +29,4 @@ model = dict(
 
 # merge after epochs 80, 90, ..., 200, growing to 10% of the bank
 merge_hook = dict(_base_.merge_hook, start_epoch=80, interval=10)
-custom_hooks = [
-    *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]
+custom_hooks = [*_base_.custom_hooks, merge_hook]

@@ -39,5 +39,4 @@ train_cfg = dict(max_epochs=max_epochs)
 
 # merge after epochs 40, 45, ..., 100, growing to 10% of the bank
 merge_hook = dict(_base_.merge_hook, start_epoch=40, interval=5)
-custom_hooks = [
-    *_base_.custom_hooks[:-1], merge_hook, _base_.custom_hooks[-1]]
+custom_hooks = [*_base_.custom_hooks, merge_hook]

@@ -32,9 +32,12 @@ def test_membank_r50_builds_with_bank_sized_from_dataset():
     assert 'length' not in str(cfg.model)
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
     assert [type(h).__name__ for h in hooks] == [
-        'MemoryBankSetupHook', 'CheckInvalidLossHook',
-        'HardNegativeMergeHook', 'RNGStateHook'
+        'MemoryBankSetupHook', 'CheckInvalidLossHook', 'RNGStateHook',
+        'HardNegativeMergeHook'
     ]
+    # the runner orders them by priority: merging before the RNG capture
+    assert [h.priority for h in hooks] == [
+        'VERY_HIGH', 'VERY_HIGH', 'LOW', 'NORMAL']
     assert cfg.model_wrapper_cfg.broadcast_buffers is False
 
 

@@ -77,10 +77,19 @@ def test_variant_changes_what_its_name_says(name, check):
     assert check(resolved(run))
 
 
-def test_merge_hook_index_matches_the_full_config():
+def test_merge_hook_key_is_found_by_type(tmp_path):
     cfg = Config.fromfile(osp.join(REPO, tuning.FULL))
     hook = cfg.custom_hooks[int(tuning.MERGE_HOOK.split('.')[1])]
     assert hook['type'] == 'HardNegativeMergeHook'
+    # the same hook in another place of another config is found there
+    config = tmp_path / 'reordered.py'
+    config.write_text(
+        "custom_hooks = [dict(type='HardNegativeMergeHook'), "
+        "dict(type='RNGStateHook'), dict(type='MemoryBankSetupHook')]\n")
+    assert tuning.hook_key(str(config), 'HardNegativeMergeHook') == \
+        'custom_hooks.0'
+    with pytest.raises(ValueError, match='0 ChannelsLastHooks'):
+        tuning.hook_key(str(config), 'ChannelsLastHook')
 
 
 def _rec(variant, epochs, val, base='full', options=()):

@@ -46,7 +46,19 @@ CONFIGS = {
     'npid': NPID,
 }
 HAS_MERGE = ('full', 'merge')
-MERGE_HOOK = 'custom_hooks.4'  # the merge hook's index in the full config
+def hook_key(config: str, hook_type: str) -> str:
+    """``custom_hooks.<i>``, the ``--cfg-options`` key of ``config``'s one
+    hook of ``hook_type``: found by its type, so a config that reorders
+    its hooks still gets the options meant for that hook."""
+    from mmengine.config import Config
+    hooks = Config.fromfile(osp.join(REPO, config)).get('custom_hooks', [])
+    found = [i for i, h in enumerate(hooks) if h.get('type') == hook_type]
+    if len(found) != 1:
+        raise ValueError(f'{config} has {len(found)} {hook_type}s, not one')
+    return f'custom_hooks.{found[0]}'
+
+
+MERGE_HOOK = hook_key(FULL, 'HardNegativeMergeHook')
 PROTOCOL_EPOCHS = 75
 SEARCH_NPID = osp.join(REPO, 'docs', 'records', 'protocol_search',
                        'npid-10k-b128-lr0.03-75e-std-w32.json')

@@ -1,0 +1,28 @@
+# The quick start (tools/quickstart.sh): the full method of the CPU protocol
+# at 64 samples x 2 views a step (membank_resnet18-std-w32_1xb64x2-coslr-
+# 150e_cifar10-10k-bv.py, the best equal-compute setting on validation) with
+# the views made batched on the model's device, cut to 40 epochs so that
+# set-up, training and evaluation fit in 15 minutes on 2 CPU cores; merging
+# in the last 30% of training. A demonstration, not the protocol.
+_base_ = './membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k-bv.py'
+
+max_epochs = 40
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True,
+         begin=0, end=max_epochs)
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=20)  # monitor: 20, 40
+custom_hooks = [
+    dict(type='ChannelsLastHook'),
+    dict(type='MemoryBankSetupHook'),
+    dict(type='CheckInvalidLossHook', interval=1),
+    dict(type='RNGStateHook'),
+    dict(
+        type='HardNegativeMergeHook',
+        start_epoch=29,
+        interval=1,
+        final_ratio=0.1,
+        max_group_size=4,
+        min_similarity=0.7,
+        exact=True),
+]
