@@ -1,4 +1,4 @@
-# The CPU protocol on CIFAR-10 (found by tools/benchmarks/protocol_search.py,
+# The CPU protocol on CIFAR-10 (found by .dev_scripts/protocol_search.py,
 # docs/results.md "Protocol search"): the first `num_train` training images,
 # `batch_size` samples per step, SGD (momentum 0.9, wd 5e-4) at `lr` with
 # cosine decay over `max_epochs`, ResNet-18 with the standard stem at half

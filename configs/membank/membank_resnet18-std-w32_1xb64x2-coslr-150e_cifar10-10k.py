@@ -2,7 +2,7 @@
 # (128 images, NPID's batch) for 150 epochs: the steps and images of NPID
 # for 300 epochs (configs/npid/npid_resnet18-std-w32_1xb128-coslr-300e_
 # cifar10-10k.py), i.e. equal compute counted in images and in optimiser
-# steps. The best equal-compute setting on validation (tools/benchmarks/
+# steps. The best equal-compute setting on validation (.dev_scripts/
 # tuning.py --only k2-b64-150e: 54.04 / 57.68 against NPID-300's 54.06 /
 # 55.56, where K = 4 at 32 samples a step scored 51.64 / 56.16). Not the
 # paper's large mini-batch (B x K with B = NPID's): an equal-compute

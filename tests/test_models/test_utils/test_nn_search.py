@@ -44,7 +44,7 @@ def test_nearest_other_group_passes_compose_and_search_a_slice():
     got_sim, got_idx = argmax_in_blocks(feats, groups, block, 6)
     assert torch.isinf(got_sim[:3]).all() and torch.equal(got_idx[3:],
                                                           want_idx[3:])
-    # the first 14 rows alone (what tools/benchmarks/nn_search_cost.py
+    # the first 14 rows alone (what .dev_scripts/nn_search_cost.py
     # times of a large bank): their own search, a partial last tile, the
     # group (7, 15) cut in half
     best, block = best_block_per_row(feats[:14], groups[:14], 6)

@@ -17,7 +17,7 @@ runs (``npid``, ``full``); the others run with the first seed.
 
 Every run trains with the kNN monitor on the validation queries (training
 images 45,000-49,999, never in the training subset), two runs side by side
-with one thread each, through tools/benchmarks/campaign.py: a finished run
+with one thread each, through .dev_scripts/campaign.py: a finished run
 (its record in ``docs/records/cifar_suite/``) is skipped, an interrupted
 one resumed from its last checkpoint, and with ``--commit`` each record is
 committed as it finishes. ``--test`` is the final read, once per chosen
@@ -30,10 +30,10 @@ shows every run beside the floors of the same memory and queries (raw
 pixels standardised / centred, randomly initialised network:
 tools/benchmarks/knn_floors.py); it is the one table of every run. The
 model zoo (configs/membank/README.md, metafile.yml) shows the method's
-configs and NPID from the same records (tools/benchmarks/sync_docs.py).
+configs and NPID from the same records (.dev_scripts/sync_docs.py).
 
 Usage:
-    python tools/benchmarks/cifar_suite.py [--seeds 0 1 2] [--only npid ...]
+    python .dev_scripts/cifar_suite.py [--seeds 0 1 2] [--only npid ...]
         [--test] [--parallel 2] [--work-dir DIR] [--commit] [--report-only]
 """
 import argparse
@@ -51,7 +51,7 @@ from campaign import steps_per_epoch as campaign_steps_per_epoch  # noqa: E402
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')  # see campaign.py
-COMMAND = 'python tools/benchmarks/cifar_suite.py'
+COMMAND = 'python .dev_scripts/cifar_suite.py'
 FROM_RECORDS = '../../../'  # links in the report: from RECORDS to the repo
 
 # the CPU protocol (docs/results.md, "Protocol search")
@@ -311,7 +311,7 @@ def report(recs=None, out_dir=RECORDS) -> str:
              'side of every seed of NPID):\n\n' + headline(recs) + '\n\n' +
              unseen_table(recs))
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
-        f.write('# CPU suite records\n\nWritten by `python tools/benchmarks/'
+        f.write('# CPU suite records\n\nWritten by `python .dev_scripts/'
                 'cifar_suite.py --report-only` from the JSON records beside '
                 'this file. Validation queries: training images '
                 '45,000-49,999; test: the 10,000 test images; memory: the '
@@ -327,7 +327,7 @@ def after_record(record: dict, do_commit: bool = False) -> None:
     zoo's metafile Results up to the records (committed with
     ``do_commit``, so a committed record never leaves it stale). The model
     zoo's results table (configs/membank/README.md) follows with
-    ``python tools/benchmarks/sync_docs.py``."""
+    ``python .dev_scripts/sync_docs.py``."""
     import sync_docs
     report()
     if sync_docs.update_metafile() and do_commit:

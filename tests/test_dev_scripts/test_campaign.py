@@ -1,4 +1,4 @@
-"""tools/benchmarks/campaign.py: skip finished runs, resume interrupted
+""".dev_scripts/campaign.py: skip finished runs, resume interrupted
 ones, record what a table needs; training itself is faked here."""
 import importlib.util
 import json
@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPO
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+sys.path.insert(0, osp.join(REPO, '.dev_scripts'))
 import campaign  # noqa: E402
 
 

@@ -4,7 +4,7 @@ The model zoo is the one home of each config's published results:
 ``configs/membank/metafile.yml`` (mmselfsup's model-zoo format) and the
 results table of ``configs/membank/README.md``, between ``<!-- results -->``
 and ``<!-- /results -->``. Both are computed from the committed records of
-tools/benchmarks/cifar_suite.py (``docs/records/cifar_suite/*.json``) and
+.dev_scripts/cifar_suite.py (``docs/records/cifar_suite/*.json``) and
 the floors it keeps (``docs/records/floors/``):
 
 - metafile.yml: the Results of the models in ``METAFILE_RUNS`` become the
@@ -19,7 +19,7 @@ docs/results.md links here and to the campaigns' own reports
 (``docs/records/<campaign>/README.md``).
 
 Usage:
-    python tools/benchmarks/sync_docs.py [--check]
+    python .dev_scripts/sync_docs.py [--check]
 """
 import argparse
 import os.path as osp
@@ -27,14 +27,14 @@ import re
 import statistics
 import sys
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODEL_ZOO = osp.join(REPO, 'configs', 'membank', 'README.md')
 METAFILE = osp.join(REPO, 'configs', 'membank', 'metafile.yml')
 SUITE_RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors',
                   'npid-std-w32_cifar10-10k_test.json')
 NUM_TRAIN = 10000  # the protocol's training images (steps per epoch)
-#: metafile model -> the run of tools/benchmarks/cifar_suite.py that
+#: metafile model -> the run of .dev_scripts/cifar_suite.py that
 #: measured it
 METAFILE_RUNS = {
     'membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-10k': 'full',

@@ -1,5 +1,5 @@
 """Is it faster to train two runs side by side with one thread each, or one
-run at a time with every core? (How tools/benchmarks/campaign.py runs.)
+run at a time with every core? (How .dev_scripts/campaign.py runs.)
 
 Trains CONFIG for ``--steps`` steps three times: once alone with
 ``--threads`` threads, then twice side by side with one thread each, and
@@ -8,7 +8,7 @@ times, the first ``--warmup`` steps dropped). Run it on an otherwise idle
 machine.
 
 Usage:
-    python tools/benchmarks/parallel_throughput.py
+    python .dev_scripts/parallel_throughput.py
         [CONFIG] [--steps 40] [--threads 2] [--out throughput.json]
 """
 import argparse

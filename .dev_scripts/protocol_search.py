@@ -4,14 +4,14 @@ Each candidate is mmselfsup's NPID (configs/protocol_search/
 npid_search_base.py: ResNet-18 standard stem, channels-last, kNN monitor on
 the validation queries) with a training-subset size, batch size, learning
 rate and number of epochs. Candidates train two at a time with one thread
-each (tools/benchmarks/campaign.py: finished runs skipped, interrupted ones
+each (.dev_scripts/campaign.py: finished runs skipped, interrupted ones
 resumed, each record written to docs/records/protocol_search/ and
 optionally committed as it finishes). The report compares every candidate's
 validation kNN top-1 (k = 200, T = 0.1) with the floors of the same memory
 and queries (tools/benchmarks/knn_floors.py), against its training minutes.
 
 Usage:
-    python tools/benchmarks/protocol_search.py [--only NAME ...]
+    python .dev_scripts/protocol_search.py [--only NAME ...]
         [--parallel 2] [--work-dir DIR] [--commit] [--report-only]
         [--adopt NAME ...]
 """
@@ -167,7 +167,7 @@ def report(out_dir: str = RECORDS) -> str:
             f"{rnd} | {margin} | {test} | {per_epoch} |")
     table = '\n'.join(lines)
     text = ('# Protocol search records\n\nWritten by '
-            '`python tools/benchmarks/protocol_search.py --report-only`'
+            '`python .dev_scripts/protocol_search.py --report-only`'
             ' from the JSON records beside this file (validation '
             'queries: training images 45,000-49,999).\n\n' + table +
             '\n\n## Floors\n\n' + floors_table() + '\n')

@@ -6,8 +6,8 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools',
-                            'benchmarks'))
+sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..',
+                            '.dev_scripts'))
 import protocol_search  # noqa: E402
 
 

@@ -1,7 +1,7 @@
 """Compare mmbank's kNN tool with mmselfsup 1.0.0's on the same checkpoint.
 
 Usage:
-    python tools/benchmarks/compare_knn_tools.py CONFIG CHECKPOINT
+    python .dev_scripts/compare_knn_tools.py CONFIG CHECKPOINT
         [--k 10 20 100 200] [--temperature 0.07] [--batch-size 256]
         [--cfg-options KEY=VALUE ...] [--test-every 1] [--skip-cli]
         [--out compare.json]
@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import mmbank  # noqa: E402,F401

@@ -17,7 +17,7 @@ default's TF32 (plain float32 shown for GPUs without tensor cores). Real
 matrix products reach some 60-90% of peak, so these are lower bounds.
 
 Usage:
-    python tools/benchmarks/nn_search_cost.py
+    python .dev_scripts/nn_search_cost.py
         [--sizes 10000 50000 200000 1281167] [--dim 128] [--chunk-size 4096]
         [--max-tiles 400] [--precisions float32 exact] [--out FILE]
 """
@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath((
     __file__)))))
 
 #: Dense peak TFLOP/s by precision. H100 SXM: NVIDIA's H100 datasheet (FP64

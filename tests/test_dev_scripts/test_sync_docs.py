@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools',
-                            'benchmarks'))
+sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..',
+                            '.dev_scripts'))
 import sync_docs  # noqa: E402
 
 
@@ -91,7 +91,7 @@ def test_zoo_runs_are_the_suite_runs():
 
 def test_model_zoo_is_up_to_date_with_the_records(capsys):
     """The published table is the records' (python
-    tools/benchmarks/sync_docs.py rewrites it after a new record)."""
+    .dev_scripts/sync_docs.py rewrites it after a new record)."""
     assert sync_docs.main(['--check']) == 0, capsys.readouterr().out
 
 

@@ -9,7 +9,7 @@ import pytest
 from mmengine.config import Config, DictAction
 
 REPO = osp.join(osp.dirname(__file__), '..', '..')
-sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+sys.path.insert(0, osp.join(REPO, '.dev_scripts'))
 import tuning  # noqa: E402
 
 

@@ -15,7 +15,7 @@ Reports medians over ``--iters`` steps and the head's share of the network's
 time. Nothing is read from disk: inputs are random images.
 
 Usage:
-    python tools/benchmarks/step_cost.py [--batch 64] [--views 2]
+    python .dev_scripts/step_cost.py [--batch 64] [--views 2]
         [--bank-size 10000] [--neg-num 4096] [--iters 10] [--channels-last]
         [--out FILE]
 """
@@ -26,7 +26,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath((
     __file__)))))
 
 import torch  # noqa: E402
@@ -39,7 +39,7 @@ import mmbank  # noqa: E402,F401
 from mmselfsup.registry import MODELS  # noqa: E402
 from mmselfsup.structures import SelfSupDataSample  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MMBANK_CFG = osp.join(
     REPO, 'configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_'
     'cifar10-5k.py')

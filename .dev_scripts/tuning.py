@@ -10,7 +10,7 @@ ranking of the short runs is checked by full-length runs of the leaders.
 
 Scores are the kNN monitor's top-1 on the validation queries (training
 images 45,000-49,999); the test set is never read here. Runs train two at
-a time with one thread each through tools/benchmarks/campaign.py (finished
+a time with one thread each through .dev_scripts/campaign.py (finished
 runs skipped, interrupted ones resumed, records written to
 ``docs/records/tuning/`` and with ``--commit`` committed as they finish).
 The report (``README.md`` and ``curves.png`` beside the records) lists each
@@ -18,7 +18,7 @@ variant's settings, validation top-1 against the reference of the same
 length, the merges' class purity and the time per epoch.
 
 Usage:
-    python tools/benchmarks/tuning.py [--only NAME ...] [--parallel 2]
+    python .dev_scripts/tuning.py [--only NAME ...] [--parallel 2]
         [--work-dir DIR] [--commit] [--report-only] [--list]
 """
 import argparse
@@ -32,7 +32,7 @@ from campaign import (REPO, Run, floors_record, last_monitor_top1,  # noqa
                       read_records, run_campaign, steps_per_epoch)
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'tuning')
-COMMAND = 'python tools/benchmarks/tuning.py --only'
+COMMAND = 'python .dev_scripts/tuning.py --only'
 FULL = 'configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'
 ABL = ('configs/ablations/membank-{}_resnet18-std-w32_1xb128x{}-coslr-75e_'
        'cifar10-10k.py')
@@ -240,7 +240,7 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
     table = '\n'.join(lines)
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# Tuning records (validation split only)\n\nWritten by '
-                '`python tools/benchmarks/tuning.py --report-only` from the '
+                '`python .dev_scripts/tuning.py --report-only` from the '
                 'JSON records beside this file. kNN top-1 (k = 200, '
                 'T = 0.1), memory: the first 10,000 training images, '
                 'queries: training images 45,000-49,999. Seed 0.\n\n' +

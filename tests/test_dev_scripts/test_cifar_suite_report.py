@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools',
-                            'benchmarks'))
+sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..',
+                            '.dev_scripts'))
 import cifar_suite  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def test_suite_table(tmp_path, monkeypatch):
     assert cells[3:8] == ['49.00 ± 1.41 (n=2)', '48.00 ± 1.41 (n=2)',
                           '48.00 ± 1.41 (n=2)', '46.00 ± 1.41 (n=2)',
                           '41.00 ± 1.41 (n=2)']
-    assert cells[-1] == '`python tools/benchmarks/cifar_suite.py --only npid`'
+    assert cells[-1] == '`python .dev_scripts/cifar_suite.py --only npid`'
     # 0.5 s a step x 78 steps of 128 in 10,000 samples; x 75 epochs
     assert cells[8:10] == ['39.00', '49']
     vanilla = next(r for r in table if r.startswith('| vanilla bank'))
@@ -87,7 +87,7 @@ def test_unseen_stand_in_runs_and_table():
     assert cells[1][1:7] == ['-', '-', '-', '41.40', '88.90', '8.00']
     assert cells[2][1:7] == ['60.00', '95.00', '20.00', '58.00', '94.00',
                              '18.50']
-    assert cells[2][-1] == ('`python tools/benchmarks/cifar_suite.py '
+    assert cells[2][-1] == ('`python .dev_scripts/cifar_suite.py '
                             '--only full-0to4 --test`')
 
 
