@@ -125,18 +125,26 @@ def read_scalars(work_dir: str, *earlier: str) -> dict:
 
 
 def merge_purity(work_dir: str) -> Dict[int, float]:
-    """``{epoch: % of merged pairs of the same class}`` from the
-    HardNegativeMergeHook's log lines (empty for runs without merging)."""
-    found = {}
-    pattern = re.compile(r'Hard negative merge after epoch (\d+) .*?'
-                         r'Merged pairs of the same class: ([\d.]+)%')
-    for root, _, files in os.walk(work_dir):
-        for name in sorted(files):
-            if name.endswith('.log'):
-                with open(osp.join(root, name)) as f:
-                    for m in pattern.finditer(f.read()):
-                        found[int(m.group(1))] = float(m.group(2))
-    return found
+    """``{epoch: % of merged pairs of the same class}``, as the
+    HardNegativeMergeHook logged them through mmengine's MessageHub (the
+    last checkpoint's message hub keeps every merge's values; empty for
+    runs without merging or labels)."""
+    if not osp.exists(osp.join(work_dir, 'last_checkpoint')) or \
+            not osp.exists(last_checkpoint(work_dir)):
+        return {}
+    import math
+
+    import mmbank  # noqa: F401  (loads mmengine's checkpoints weights-only)
+    from mmengine.runner.checkpoint import _load_checkpoint
+    checkpoint = _load_checkpoint(last_checkpoint(work_dir),
+                                  map_location='cpu')
+    scalars = (checkpoint.get('message_hub') or {}).get('log_scalars', {})
+    if 'train/merge_same_class' not in scalars:
+        return {}
+    epochs = scalars['train/merge_epoch'].data[0]
+    same = scalars['train/merge_same_class'].data[0]
+    return {int(e): round(100 * float(p), 1)
+            for e, p in zip(epochs, same) if not math.isnan(p)}
 
 
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')

@@ -150,21 +150,19 @@ def test_adopted_resumed_run_sums_its_logs(tmp_path, fake_train):
     assert rec['adopted'] == 'tuning/k2' and rec['resumed'] is True
 
 
-def test_merge_purity_from_the_hook_log_lines(tmp_path):
-    run_dir = tmp_path / '20260101_000000'
-    run_dir.mkdir()
-    prefix = '01/01 00:00:00 - mmengine - INFO - '
-    (run_dir / '20260101_000000.log').write_text(
-        prefix + 'Hard negative merge after epoch 38 (bank 0): 26 of 10000 '
-        'samples in 13 groups (target 0.3%), largest group 2, 0.91 s. '
-        'Merged pairs of the same class: 69.2% (chance 10.0%).\n' + prefix +
-        'Epoch(train) [39][50/78]  loss: 7.0\n' + prefix +
-        'Hard negative merge after epoch 39 (bank 0): 0 of 10000 samples in '
-        '0 groups (target 0.5%), largest group 1, 0.90 s.\n' + prefix +
-        'Hard negative merge after epoch 40 (bank 0): 52 of 10000 samples '
-        'in 26 groups (target 0.5%), largest group 2, 0.93 s. Merged pairs '
-        'of the same class: 71.0% (chance 10.0%).\n')
-    # a merge without purity (no labels) is not attributed a value
+def test_merge_purity_from_the_hooks_message_hub_figures(tmp_path):
+    """Read from the last checkpoint's message hub, where the merge hook
+    logs one value a merge (NaN while nothing is merged), not from log
+    text."""
+    import torch
+    from mmengine.logging import MessageHub
+    hub = MessageHub('purity-test')
+    for epoch, same in ((38, 0.692), (39, float('nan')), (40, 0.71)):
+        hub.update_scalar('train/merge_epoch', epoch)
+        hub.update_scalar('train/merge_same_class', same)
+    torch.save(dict(meta=dict(epoch=40), state_dict={},
+                    message_hub=hub.state_dict()), tmp_path / 'epoch_40.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_40.pth'))
     assert campaign.merge_purity(str(tmp_path)) == {38: 69.2, 40: 71.0}
     assert campaign.merge_purity(str(tmp_path / 'missing')) == {}
 

@@ -405,6 +405,7 @@ def test_merging_on_near_duplicates_logs_precision_and_recall(tiny_cifar10,
     assert 'Merged pairs that are true copies: ' in proc.stdout + proc.stderr
     ckpt = _load(osp.join(work, 'epoch_2.pth'))
     scalars = ckpt['message_hub']['log_scalars']
+    assert list(scalars['train/merge_epoch'].data[0]) == [1, 2]
     for name in ('merge_copy_precision', 'merge_copy_recall',
                  'copy_pair_similarity', 'merge_same_class',
                  'merge_same_class_chance', 'merged_ratio'):

@@ -66,9 +66,10 @@ class HardNegativeMergeHook(Hook):
 
     Its figures go to mmengine's ``MessageHub`` (so to the log, the JSON
     scalars and any visualiser backend), ``{i}`` being the bank's number
-    when the model has several: ``train/merged_ratio{i}`` after each merge;
-    with labels ``train/merge_same_class{i}`` and
-    ``train/merge_same_class_chance{i}``; and when the training set knows
+    when the model has several: ``train/merge_epoch{i}`` and
+    ``train/merged_ratio{i}`` after each merge; with labels
+    ``train/merge_same_class{i}`` (NaN while no group has two members) and
+    ``train/merge_same_class_chance{i}``, one value a merge; and when the training set knows
     its near-duplicates (a ``pairs`` array of ``(original, copy)`` indices,
     as :class:`~mmbank.datasets.NearDuplicates` has),
     ``train/merge_copy_precision{i}`` (merged pairs that are true copies),
@@ -250,18 +251,21 @@ class HardNegativeMergeHook(Hook):
             if ratio <= 0:
                 continue
             stats = self.merge(bank, ratio)
+            hub.update_scalar(f'train/merge_epoch{i or ""}', epoch)
             hub.update_scalar(f'train/merged_ratio{i or ""}',
                               bank.merged_ratio)
             purity = ''
             labels = self.training_labels(runner, bank.num_samples) \
-                if self.log_class_purity and stats['groups'] else None
+                if self.log_class_purity else None
             if labels is not None:
+                # NaN while no group has two members: one value per merge
                 same, chance = same_class_pair_fraction(bank.group_ids, labels)
                 hub.update_scalar(f'train/merge_same_class{i or ""}', same)
                 hub.update_scalar(f'train/merge_same_class_chance{i or ""}',
                                   chance)
-                purity = (f' Merged pairs of the same class: {same:.1%} '
-                          f'(chance {chance:.1%}).')
+                if stats['groups']:
+                    purity = (f' Merged pairs of the same class: {same:.1%} '
+                              f'(chance {chance:.1%}).')
             if pairs is not None and stats['groups']:
                 precision, recall = copy_pair_recovery(bank.group_ids, pairs)
                 hub.update_scalar(f'train/merge_copy_precision{i or ""}',
