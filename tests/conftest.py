@@ -158,3 +158,32 @@ def checkpoint_features(config, checkpoint, root, test_indices=None):
             progress=False)
         for split, test_mode in (('train', False), ('test', True))
     }
+
+
+def load_checkpoint_file(path):
+    """A checkpoint as mmbank loads it (weights-only, mmengine's loader)."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+    return _load_checkpoint(path, map_location='cpu')
+
+
+def assert_same_run(a_path, b_path):
+    """Two checkpoints' weights, bank rows, merge groups and optimizer
+    momenta are bit-identical; returns the first's state dict."""
+    import torch
+    a, b = load_checkpoint_file(a_path), load_checkpoint_file(b_path)
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for key in a['state_dict']:
+        assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
+    momenta = [(a['optimizer']['state'][k]['momentum_buffer'],
+                b['optimizer']['state'][k]['momentum_buffer'])
+               for k in a['optimizer']['state']]
+    assert momenta and all(torch.equal(x, y) for x, y in momenta)
+    return a['state_dict']
+
+
+def free_port():
+    """A free TCP port on the loopback, for a torch.distributed master."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

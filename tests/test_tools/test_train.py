@@ -4,12 +4,14 @@ import os
 import os.path as osp
 import re
 import shutil
-import socket
 
 import pytest
 import torch
 
 from conftest import TEST_CONFIGS, run_tool
+from conftest import assert_same_run as _assert_same_run
+from conftest import free_port as _free_port
+from conftest import load_checkpoint_file as _load
 
 TINY = osp.join(TEST_CONFIGS, 'membank_tiny_deterministic.py')
 NPID = osp.join(TEST_CONFIGS, 'npid_tiny.py')
@@ -17,10 +19,6 @@ INTERRUPTED = osp.join(TEST_CONFIGS, 'membank_tiny_interrupted.py')
 AUGMENTED = osp.join(TEST_CONFIGS, 'membank_tiny_augmented.py')
 NPID_COSINE = osp.join(TEST_CONFIGS, 'npid_tiny_cosine.py')
 
-
-def _load(path):
-    from mmengine.runner.checkpoint import _load_checkpoint
-    return _load_checkpoint(path, map_location='cpu')
 
 
 def _data(root):
@@ -70,11 +68,6 @@ def test_membank_resume_ends_like_an_uninterrupted_run(
     assert int(sizes.max()) <= 3  # max_group_size
     assert a['head.memory_bank.feats'].shape == (16, 128)
 
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_two_processes_keep_banks_and_groups_identical(tiny_cifar10,
@@ -136,18 +129,6 @@ def test_bad_setup_fails_before_training(tiny_cifar10, tmp_path, override,
     assert re.search(message, proc.stderr), proc.stderr[-2000:]
     assert 'Epoch(train)' not in proc.stdout + proc.stderr
 
-
-def _assert_same_run(a_path, b_path):
-    """Weights, bank rows, merge groups and optimizer state bit-identical."""
-    a, b = _load(a_path), _load(b_path)
-    assert a['state_dict'].keys() == b['state_dict'].keys()
-    for key in a['state_dict']:
-        assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
-    momenta = [(a['optimizer']['state'][k]['momentum_buffer'],
-                b['optimizer']['state'][k]['momentum_buffer'])
-               for k in a['optimizer']['state']]
-    assert momenta and all(torch.equal(x, y) for x, y in momenta)
-    return a['state_dict']
 
 
 def _resume_from_epoch_1(straight, work, tiny_cifar10, *options):

@@ -5,34 +5,21 @@ draw different views."""
 import os
 import os.path as osp
 import shutil
-import socket
 
 import torch
 
 from conftest import TEST_CONFIGS, run_tool
+from conftest import assert_same_run as _assert_same_run
+from conftest import free_port as _free_port
+from conftest import load_checkpoint_file as _load
 
 BATCHED = osp.join(TEST_CONFIGS, 'membank_tiny_batched_views.py')
 
-
-def _load(path):
-    from mmengine.runner.checkpoint import _load_checkpoint
-    return _load_checkpoint(path, map_location='cpu')
 
 
 def _data(root):
     return f'train_dataloader.dataset.data_prefix={root}'
 
-
-def _assert_same_run(a_path, b_path):
-    """Weights, bank rows, merge groups and optimizer state bit-identical."""
-    a, b = _load(a_path), _load(b_path)
-    assert a['state_dict'].keys() == b['state_dict'].keys()
-    for key in a['state_dict']:
-        assert torch.equal(a['state_dict'][key], b['state_dict'][key]), key
-    momenta = [(a['optimizer']['state'][k]['momentum_buffer'],
-                b['optimizer']['state'][k]['momentum_buffer'])
-               for k in a['optimizer']['state']]
-    assert momenta and all(torch.equal(x, y) for x, y in momenta)
 
 
 def _views_state(path, rank=0):
@@ -99,11 +86,6 @@ def test_consistency_needs_two_views_from_the_preprocessor(
     assert 'the data preprocessor gives 1 view' in proc.stderr
     assert 'Epoch(train)' not in proc.stdout + proc.stderr
 
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def test_two_ranks_draw_different_views_and_keep_banks_identical(
