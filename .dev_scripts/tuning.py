@@ -46,6 +46,8 @@ CONFIGS = {
     'npid': NPID,
 }
 HAS_MERGE = ('full', 'merge')
+
+
 def hook_key(config: str, hook_type: str) -> str:
     """``custom_hooks.<i>``, the ``--cfg-options`` key of ``config``'s one
     hook of ``hook_type``: found by its type, so a config that reorders

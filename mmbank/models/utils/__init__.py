@@ -9,6 +9,7 @@ from .nn_search import nearest_other_group
 __all__ = [
     'copy_pair_recovery', 'group_statistics', 'instance_nll',
     'merge_hard_negatives', 'merge_nearest_groups', 'momentum_update',
-    'nearest_other_group', 'pair_similarity', 'pairwise_kl', 'positive_mask', 'random_unit_rows',
+    'nearest_other_group', 'pair_similarity', 'pairwise_kl', 'positive_mask',
+    'random_unit_rows',
     'row_group_sizes', 'same_class_pair_fraction'
 ]
