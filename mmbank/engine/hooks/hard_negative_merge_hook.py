@@ -70,8 +70,9 @@ class HardNegativeMergeHook(Hook):
     ``train/merged_ratio{i}`` after each merge; with labels
     ``train/merge_same_class{i}`` (NaN while no group has two members) and
     ``train/merge_same_class_chance{i}``, one value a merge; and when the
-    training set knows its near-duplicates (a ``pairs`` array of ``(original, copy)`` indices,
-    as :class:`~mmbank.datasets.NearDuplicates` has),
+    training set knows its near-duplicates (a ``pairs`` array of
+    ``(original, copy)`` indices, as :class:`~mmbank.datasets.NearDuplicates`
+    has),
     ``train/merge_copy_precision{i}`` (merged pairs that are true copies),
     ``train/merge_copy_recall{i}`` (true pairs merged) after each merge, and
     after every epoch ``train/copy_pair_similarity{i}``, the mean cosine of
