@@ -139,7 +139,8 @@ def merge_purity(work_dir: str) -> Dict[int, float]:
     checkpoint = _load_checkpoint(last_checkpoint(work_dir),
                                   map_location='cpu')
     scalars = (checkpoint.get('message_hub') or {}).get('log_scalars', {})
-    if 'train/merge_same_class' not in scalars:
+    if 'train/merge_same_class' not in scalars or \
+            'train/merge_epoch' not in scalars:  # before the hook logged them
         return {}
     epochs = scalars['train/merge_epoch'].data[0]
     same = scalars['train/merge_same_class'].data[0]
@@ -338,14 +339,17 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
                      do_commit: bool = False) -> dict:
     """Train (or resume) one run, evaluate it and write its record."""
     record_path = osp.join(records_dir, f'{run.name}.json')
+    work = osp.join(work_root, run.name)
+    log = osp.join(work, 'campaign.out')
     if osp.exists(record_path):
         with open(record_path) as f:
             record = json.load(f)
         if not run.test or _test_key(run) in record:
             return record
-    work = osp.join(work_root, run.name)
+        # a finished run's final read: its training figures stay as recorded
+        record[_test_key(run)] = final_read(run, work, log, threads_env)
+        return _write_record(record, record_path, do_commit)
     os.makedirs(work, exist_ok=True)
-    log = osp.join(work, 'campaign.out')
     branch = run.branch_from
     train_info = _train(
         run, work, threads_env, None if branch is None else
@@ -371,13 +375,18 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
         record['adopted'] = train_info['adopted']
     if run.test:
         record[_test_key(run)] = final_read(run, work, log, threads_env)
-    os.makedirs(records_dir, exist_ok=True)
+    return _write_record(record, record_path, do_commit)
+
+
+def _write_record(record: dict, record_path: str, do_commit: bool) -> dict:
+    """Write ``record`` atomically (and commit it with ``do_commit``)."""
+    os.makedirs(osp.dirname(record_path), exist_ok=True)
     tmp = record_path + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(record, f, indent=2)
     os.replace(tmp, record_path)
     if do_commit:
-        commit([record_path], f'campaign record: {run.name}')
+        commit([record_path], f"campaign record: {record['name']}")
     return record
 
 
