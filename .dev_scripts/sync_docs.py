@@ -41,6 +41,8 @@ METAFILE_RUNS = {
     'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k': 'full-steps',
     'membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k':
     'full-k2-steps',
+    'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k-bv':
+    'full-steps-bv',
 }
 #: record key of a metafile task ("Linear Classification ..." or kNN) ->
 #: {metric: part of the record's value, or None}
@@ -67,6 +69,11 @@ ZOO_RUNS = (
     ('mmbank', 'full-k2-steps',
      'configs/membank/membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-'
      '10k.py'),
+    ("mmselfsup's NPID, batched views", 'npid-b32-bv',
+     'configs/npid/npid_resnet18-std-w32_1xb32-coslr-75e_cifar10-10k-bv.py'),
+    ('mmbank, batched views', 'full-steps-bv',
+     'configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-'
+     '10k-bv.py'),
 )
 
 
