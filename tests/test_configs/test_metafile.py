@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 from conftest import REPO
 
-sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+sys.path.insert(0, osp.join(REPO, '.dev_scripts'))
 from sync_docs import METAFILE_RUNS, suite_values  # noqa: E402
 
 
