@@ -324,15 +324,16 @@ def report(recs=None, out_dir=RECORDS) -> str:
 
 def after_record(record: dict, do_commit: bool = False) -> None:
     """After each finished run: rewrite the report, and bring the model
-    zoo's metafile Results up to the records (committed with
-    ``do_commit``, so a committed record never leaves it stale). The model
-    zoo's results table (configs/membank/README.md) follows with
-    ``python .dev_scripts/sync_docs.py``."""
+    zoo (its results table and metafile.yml, ``sync_docs.py``) up to the
+    records, committed with ``do_commit``, so a committed record never
+    leaves the zoo stale (its test would fail)."""
     import sync_docs
     report()
-    if sync_docs.update_metafile() and do_commit:
-        commit([sync_docs.METAFILE],
-               f"metafile.yml: Results with {record['name']}")
+    stale = sync_docs.main(['--check'])
+    sync_docs.main([])
+    if stale and do_commit:
+        commit([sync_docs.MODEL_ZOO, sync_docs.METAFILE],
+               f"model zoo: results with {record['name']}")
 
 
 def unseen_floors() -> dict:

@@ -177,6 +177,10 @@ def test_a_finished_run_brings_the_metafile_up_to_its_records(
     monkeypatch.setattr(sync_docs, 'METAFILE_RUNS', {'m': 'run'})
     monkeypatch.setattr(sync_docs, 'SUITE_RECORDS', str(records))
     monkeypatch.setattr(sync_docs, 'METAFILE', str(meta))
+    zoo = tmp_path / 'README.md'
+    zoo.write_text('# zoo\n<!-- results -->\nold\n<!-- /results -->\n')
+    monkeypatch.setattr(sync_docs, 'MODEL_ZOO', str(zoo))
+    monkeypatch.setattr(sync_docs, 'zoo_block', lambda: '| new table |')
     monkeypatch.setattr(cifar_suite, 'report', lambda: None)
     commits = []
     monkeypatch.setattr(cifar_suite, 'commit',
@@ -184,7 +188,10 @@ def test_a_finished_run_brings_the_metafile_up_to_its_records(
     cifar_suite.after_record(dict(name='run_seed1'), do_commit=True)
     assert meta.read_text().splitlines()[2].endswith('mean of 2 seeds')
     assert meta.read_text().splitlines()[4].endswith(': 51.0')
-    assert commits == [([str(meta)], 'metafile.yml: Results with run_seed1')]
+    assert zoo.read_text() == ('# zoo\n<!-- results -->\n| new table |\n'
+                               '<!-- /results -->\n')
+    assert commits == [([str(zoo), str(meta)],
+                        'model zoo: results with run_seed1')]
     # up to date: nothing to commit
     cifar_suite.after_record(dict(name='run_seed1'), do_commit=True)
     assert len(commits) == 1
