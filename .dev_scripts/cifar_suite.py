@@ -111,6 +111,15 @@ RUNS = {
                       f'{NUM_TRAIN // 1000}k-bv.py', EPOCHS, VIEWS, False,
                       f'full method, {BATCH // VIEWS} samples x {VIEWS} '
                       'views a step, batched views'),
+    f'npid-{VIEWS}x-bv': (NPID.format(VIEWS * EPOCHS)[:-3] + '-bv.py',
+                          VIEWS * EPOCHS, 1, False,
+                          f"mmselfsup's NPID, {VIEWS}x epochs, batched "
+                          'views'),
+    'full-k2-steps-bv': ('configs/membank/membank_resnet18-std-w32_1xb64x2-'
+                         f'coslr-{2 * EPOCHS}e_cifar10-'
+                         f'{NUM_TRAIN // 1000}k-bv.py', 2 * EPOCHS, 2, False,
+                         'full method, 64 samples x 2 views a step, '
+                         f'{2 * EPOCHS} epochs, batched views'),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of
