@@ -196,6 +196,14 @@ def last_monitor_top1(record: dict, part: str = 'backbone'):
     return curve[max(curve, key=int)] if curve else None
 
 
+def markdown_table(header, rows) -> str:
+    """A GitHub markdown table of string cells (tabulate, no number
+    parsing, so ``51.00 ± 1.41`` and ``-`` stay as written)."""
+    from tabulate import tabulate
+    return tabulate(rows, headers=header, tablefmt='github',
+                    disable_numparse=True)
+
+
 def _run(cmd: Sequence[str], log_path: str, threads_env: dict) -> None:
     env = dict(os.environ, **threads_env)
     with open(log_path, 'a') as log:

@@ -48,8 +48,12 @@ from campaign import (REPO, Run, _run, commit, floors_record,  # noqa: E402
                       last_checkpoint, last_monitor_top1, read_records, run_campaign,
                       scalar_records)
 from campaign import steps_per_epoch as campaign_steps_per_epoch  # noqa: E402
+from campaign import markdown_table  # noqa: E402
+from sync_docs import PER_IMAGE, PER_IMAGE_COMMIT  # noqa: E402
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
+# the records of the runs made with per-image views (sync_docs.py)
+PER_IMAGE_RECORDS = osp.join(RECORDS, PER_IMAGE)
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')  # see campaign.py
 COMMAND = 'python .dev_scripts/cifar_suite.py'
 FROM_RECORDS = '../../../'  # links in the report: from RECORDS to the repo
@@ -99,27 +103,6 @@ RUNS = {
                       2 * EPOCHS, 2, False,
                       f'full method, 64 samples x 2 views a step, '
                       f'{2 * EPOCHS} epochs (the steps of NPID, 4x epochs)'),
-    # the protocol's pair with the views made batched on the model's device
-    # (BatchedViewsDataPreprocessor): same distributions, ~1.3x faster
-    # steps here; accuracy checked against the per-image records
-    'npid-b32-bv': (f'configs/npid/npid_resnet18-std-w32_1xb{BATCH // VIEWS}-'
-                    f'coslr-{EPOCHS}e_cifar10-{NUM_TRAIN // 1000}k-bv.py',
-                    EPOCHS, 1, False, "mmselfsup's NPID, "
-                    f'{BATCH // VIEWS} samples a step, batched views'),
-    'full-steps-bv': (f'configs/membank/membank_resnet18-std-w32_1xb'
-                      f'{BATCH // VIEWS}x{VIEWS}-coslr-{EPOCHS}e_cifar10-'
-                      f'{NUM_TRAIN // 1000}k-bv.py', EPOCHS, VIEWS, False,
-                      f'full method, {BATCH // VIEWS} samples x {VIEWS} '
-                      'views a step, batched views'),
-    f'npid-{VIEWS}x-bv': (NPID.format(VIEWS * EPOCHS)[:-3] + '-bv.py',
-                          VIEWS * EPOCHS, 1, False,
-                          f"mmselfsup's NPID, {VIEWS}x epochs, batched "
-                          'views'),
-    'full-k2-steps-bv': ('configs/membank/membank_resnet18-std-w32_1xb64x2-'
-                         f'coslr-{2 * EPOCHS}e_cifar10-'
-                         f'{NUM_TRAIN // 1000}k-bv.py', 2 * EPOCHS, 2, False,
-                         'full method, 64 samples x 2 views a step, '
-                         f'{2 * EPOCHS} epochs, batched views'),
 }
 # the unseen-category stand-in (configs/_base_/unseen_cifar10.py): trained
 # on classes 0-4, read once by tools/retrieval.py among the test images of
@@ -246,8 +229,7 @@ def headline(recs) -> str:
         'val': lambda part: (lambda r: last_monitor_top1(r, part)),
         'test': lambda part: (lambda r: test_top1(r, part)),
     }
-    lines = ['| full method minus | queries | backbone | embedding |',
-             '|---|---|---|---|']
+    rows = []
     for run, baseline, label in (
             ('full', 'npid', 'NPID, equal epochs'),
             ('full', f'npid-{VIEWS}x', 'NPID, equal compute'),
@@ -271,33 +253,34 @@ def headline(recs) -> str:
                           'seeds apart' if m['apart'] else 'seeds overlap')
                 cells.append(f"{m['diff']:+.2f} (n={m['n'][0]} vs "
                              f"{m['n'][1]}; {spread})")
-            lines.append(f'| {label} | {queries} | ' + ' | '.join(cells) +
-                         ' |')
-    return '\n'.join(lines)
+            if any(cell != '-' for cell in cells):
+                rows.append([label, queries, *cells])
+    return markdown_table(
+        ['full method minus', 'queries', 'backbone', 'embedding'], rows)
 
 
-def report(recs=None, out_dir=RECORDS) -> str:
-    """Markdown table: floors first, then every run (mean ± std over
-    seeds), validation and (where read) test kNN top-1."""
-    recs = read_records(RECORDS) if recs is None else recs
-    fl = {q: floors_if_present(q) for q in ('val', 'test')}
-    lines = [
-        '| method | epochs | views | kNN val, backbone | kNN val, '
-        'embedding | kNN test, backbone | kNN test, embedding | '
-        'linear test | time per epoch (s) | training (min) | config | '
-        'command |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|'
-    ]
+def runs_table(recs, fl, commit=None) -> str:
+    """The floors (``fl``: the floors records of the validation and test
+    queries), then one row per run of ``RUNS`` with records (mean ± std
+    over seeds): validation and (where read) test kNN top-1, the linear
+    probe and the time. With ``commit``, the records were made with that
+    commit's configs: the command checks it out first."""
+    header = ['method', 'epochs', 'views', 'kNN val, backbone',
+              'kNN val, embedding', 'kNN test, backbone',
+              'kNN test, embedding', 'linear test', 'time per epoch (s)',
+              'training (min)', 'config', 'command']
+    rows = []
     for key, label in FLOOR_LABELS.items():
         v = fl['val'].get('top1', {}).get(key)
         t = fl['test'].get('top1', {}).get(key)
         emb = {q: fl[q].get('top1', {}).get('random_neck')
                for q in ('val', 'test')} if key == 'random_backbone' else {}
-        lines.append(
-            f'| {label} | - | - | {fmt([v])} | {fmt([emb.get("val")])} | '
-            f'{fmt([t])} | {fmt([emb.get("test")])} | - | - | - | - | '
+        rows.append([
+            label, '-', '-', fmt([v]), fmt([emb.get('val')]), fmt([t]),
+            fmt([emb.get('test')]), '-', '-', '-', '-',
             f'`python tools/benchmarks/knn_floors.py {RUNS["npid"][0]} '
-            '--queries val` (or `test`) |')
+            '--queries val` (or `test`)'])
+    checkout = f'git checkout {commit} && ' if commit else ''
     for name, (config, epochs, views, _, label) in RUNS.items():
         rs = [r for r in recs if r.get('run') == name]
         if not rs:
@@ -306,29 +289,63 @@ def report(recs=None, out_dir=RECORDS) -> str:
                      for r in rs if r.get('mean_step_seconds')]
         seconds = statistics.mean(per_epoch) if per_epoch else None
         minutes = f'{seconds * epochs / 60:.0f}' if per_epoch else '-'
-        lines.append(
-            f'| {label} | {epochs} | {views} | '
-            f"{fmt([last_monitor_top1(r) for r in rs])} | "
-            f"{fmt([last_monitor_top1(r, 'neck') for r in rs])} | "
-            f"{fmt([test_top1(r) for r in rs])} | "
-            f"{fmt([test_top1(r, 'neck') for r in rs])} | "
-            f"{fmt([r.get('linear_top1') for r in rs])} | "
-            f'{fmt([seconds])} | {minutes} | '
-            f'[config]({FROM_RECORDS}{config}) | `{COMMAND} --only {name}` |')
-    table = ('\n'.join(lines) + '\n\n**Margins** (mean over seeds; '
-             '"seeds apart": every seed of the full method on the same '
-             'side of every seed of NPID):\n\n' + headline(recs) + '\n\n' +
-             unseen_table(recs))
+        rows.append([
+            label, str(epochs), str(views),
+            fmt([last_monitor_top1(r) for r in rs]),
+            fmt([last_monitor_top1(r, 'neck') for r in rs]),
+            fmt([test_top1(r) for r in rs]),
+            fmt([test_top1(r, 'neck') for r in rs]),
+            fmt([r.get('linear_top1') for r in rs]), fmt([seconds]), minutes,
+            f'`{osp.basename(config)}`' if commit else
+            f'[config]({FROM_RECORDS}{config})',
+            f'`{checkout}{COMMAND} --only {name}`'])
+    return markdown_table(header, rows)
+
+
+def section(recs, fl, commit=None) -> str:
+    """The runs, their margins and the unseen-category stand-in."""
+    unseen = unseen_table(recs, commit=commit)
+    return (runs_table(recs, fl, commit) + '\n\n**Margins** (mean over '
+            'seeds; "seeds apart": every seed of the full method on the '
+            'same side of every seed of NPID):\n\n' + headline(recs) +
+            ('\n\n' + unseen if unseen else ''))
+
+
+def report(recs=None, out_dir=RECORDS, per_image=None) -> str:
+    """``README.md`` beside the records: the runs with batched views
+    (today's configs), then those made with per-image views
+    (``per_image/``, the configs of :data:`PER_IMAGE_COMMIT`); and the
+    validation curves of each (``knn_curves.png``)."""
+    recs = read_records(RECORDS) if recs is None else recs
+    if per_image is None:
+        per_image = (read_records(PER_IMAGE_RECORDS)
+                     if osp.isdir(PER_IMAGE_RECORDS) else [])
+    fl = {q: floors_if_present(q) for q in ('val', 'test')}
+    text = section(recs, fl)
+    if per_image:
+        text += (
+            '\n\n## Per-image views\n\nThe same runs with the views made '
+            'per image in the loader (`MultiViewWithIndex`), the configs '
+            f'of commit {PER_IMAGE_COMMIT} before they switched to batched '
+            'views; records and curves in [per_image/](per_image/). The '
+            'floors are the same.\n\n' +
+            section(per_image, fl, commit=PER_IMAGE_COMMIT))
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# CPU suite records\n\nWritten by `python .dev_scripts/'
                 'cifar_suite.py --report-only` from the JSON records beside '
                 'this file. Validation queries: training images '
                 '45,000-49,999; test: the 10,000 test images; memory: the '
                 f'first {NUM_TRAIN} training images. Mean ± sample std '
-                'over seeds where n > 1.\n\n' + table + '\n')
+                'over seeds where n > 1. Views made batched on the model\'s '
+                'device (`BatchedViewsDataPreprocessor`), as every config '
+                'makes them today.\n\n' + text + '\n')
     plot(recs, fl['val'], osp.join(out_dir, 'knn_curves.png'))
-    print(table, flush=True)
-    return table
+    if per_image:
+        os.makedirs(osp.join(out_dir, PER_IMAGE), exist_ok=True)
+        plot(per_image, fl['val'],
+             osp.join(out_dir, PER_IMAGE, 'knn_curves.png'))
+    print(text, flush=True)
+    return text
 
 
 def after_record(record: dict, do_commit: bool = False) -> None:
@@ -357,28 +374,25 @@ def unseen_floors() -> dict:
         return json.load(f)['floors']
 
 
-def unseen_table(recs, floors=None) -> str:
+def unseen_table(recs, floors=None, commit=None) -> str:
     """The stand-in's table: floors, then each run's test Recall@1/8 and
-    NMI of the backbone and the embedding (in %)."""
+    NMI of the backbone and the embedding (in %); with ``commit``, the
+    records were made with that commit's configs."""
     if floors is None:
         floors = unseen_floors() if osp.exists(UNSEEN_FLOORS) else {}
     cols = ('recall@1', 'recall@8', 'nmi')
-    lines = [
-        '**Unseen-category stand-in**: trained on CIFAR-10 classes 0-4, '
-        'retrieval among the 5,000 test images of classes 5-9.', '',
-        '| method | ' + ' | '.join(f'{c}, {p}' for p in ('backbone',
-                                                        'embedding')
-                                    for c in cols) + ' | command |',
-        '|---' * (2 * len(cols) + 2) + '|'
-    ]
+    header = ['method', *(f'{c}, {p}' for p in ('backbone', 'embedding')
+                          for c in cols), 'command']
+    rows = []
     labels = dict(FLOOR_LABELS, random_neck='floor: randomly initialised '
                   'network, embedding')
     for key, scores in floors.items():
         parts = [None, scores] if key == 'random_neck' else [scores, None]
-        lines.append(f'| {labels[key]} | ' + ' | '.join(
-            fmt([(part or {}).get(c)]) for part in parts for c in cols) +
-            ' | `python tools/benchmarks/retrieval_floors.py '
-            f'{UNSEEN_RETRIEVAL}` |')
+        rows.append([labels[key], *(fmt([(part or {}).get(c)])
+                                    for part in parts for c in cols),
+                     '`python tools/benchmarks/retrieval_floors.py '
+                     f'{UNSEEN_RETRIEVAL}`'])
+    checkout = f'git checkout {commit} && ' if commit else ''
     for name, (config, label) in UNSEEN_RUNS.items():
         rs = [r for r in recs if r.get('run') == name]
         if not rs:
@@ -386,10 +400,15 @@ def unseen_table(recs, floors=None) -> str:
         cells = [fmt([(r.get('test_retrieval') or {}).get(p, {}).get(c)
                       for r in rs])
                  for p in ('backbone', 'neck') for c in cols]
-        lines.append(f'| {label} ([config]({FROM_RECORDS}{config})) | ' +
-                     ' | '.join(cells) +
-                     f' | `{COMMAND} --only {name} --test` |')
-    return '\n'.join(lines)
+        where = (f'`{osp.basename(config)}`' if commit else
+                 f'[config]({FROM_RECORDS}{config})')
+        rows.append([f'{label} ({where})', *cells,
+                     f'`{checkout}{COMMAND} --only {name} --test`'])
+    if len(rows) == len(floors):
+        return ''  # no run of the stand-in in these records
+    return ('**Unseen-category stand-in**: trained on CIFAR-10 classes 0-4, '
+            'retrieval among the 5,000 test images of classes 5-9.\n\n' +
+            markdown_table(header, rows))
 
 
 def floors_if_present(queries):

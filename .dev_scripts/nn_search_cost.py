@@ -32,6 +32,8 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath((
     __file__)))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from campaign import markdown_table  # noqa: E402
 
 #: Dense peak TFLOP/s by precision. H100 SXM: NVIDIA's H100 datasheet (FP64
 #: 34, FP64 tensor core 67, which cuBLAS's float64 GEMM uses; FP32 67; TF32
@@ -146,10 +148,7 @@ def main(argv=None) -> int:
         print(json.dumps(measure(args.child, args.dim, args.chunk_size,
                                  args.max_tiles, args.exact)))
         return 0
-    rows = []
-    print('| N | search | time here (s) | GFLOP/s | peak extra memory (MB) '
-          '| one tile (MB) | bank (MB) |')
-    print('|---|---|---|---|---|---|---|')
+    rows, table = [], []
     for num in args.sizes:
         for precision in args.precisions:
             out = subprocess.run([
@@ -163,21 +162,27 @@ def main(argv=None) -> int:
                                                      args.chunk_size)
             rows.append(row)
             note = ' (projected)' if row['projected'] else ''
-            print(f"| {num:,} | {precision} | {row['seconds']:.1f}{note} | "
-                  f"{row['gflops_per_s']:.0f} | {row['peak_extra_mb']:.0f} | "
-                  f"{row['tile_mb']:.0f} | {row['bank_mb']:.0f} |",
-                  flush=True)
+            table.append([f'{num:,}', precision,
+                          f"{row['seconds']:.1f}{note}",
+                          f"{row['gflops_per_s']:.0f}",
+                          f"{row['peak_extra_mb']:.0f}",
+                          f"{row['tile_mb']:.0f}", f"{row['bank_mb']:.0f}"])
+            print(f'N = {num:,}, {precision}: {row["seconds"]:.1f} s{note}',
+                  file=sys.stderr, flush=True)  # progress
+    print(markdown_table(['N', 'search', 'time here (s)', 'GFLOP/s',
+                          'peak extra memory (MB)', 'one tile (MB)',
+                          'bank (MB)'], table))
     print('\nGPU projection (s; FLOPs / dense peak, not measured): the '
           'exact search runs at the fp64 rate, the default at the TF32 one')
     gpus = list(GPU_PEAK_TFLOPS)
-    print('| N | ' + ' | '.join(f'{g} {p}' for g in gpus
-                               for p in ('fp64', 'fp32', 'tf32')) + ' |')
-    print('|---|' + '---|' * 3 * len(gpus))
+    projections = []
     for num in args.sizes:
         proj = gpu_projection(num, args.dim, args.chunk_size)
-        print(f'| {num:,} | ' + ' | '.join(
-            f'{proj[g][p]:.3g}' for g in gpus
-            for p in ('fp64', 'fp32', 'tf32')) + ' |')
+        projections.append([f'{num:,}', *(f'{proj[g][p]:.3g}' for g in gpus
+                                          for p in ('fp64', 'fp32', 'tf32'))])
+    print(markdown_table(['N', *(f'{g} {p}' for g in gpus
+                                 for p in ('fp64', 'fp32', 'tf32'))],
+                         projections))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(rows, f, indent=2)

@@ -22,8 +22,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import (REPO, Run, adopt, floors_record,  # noqa: E402
-                      last_monitor_top1, read_records, run_campaign,
-                      steps_per_epoch)
+                      last_monitor_top1, markdown_table, read_records,
+                      run_campaign, steps_per_epoch)
 
 CONFIG = 'configs/protocol_search/npid_search_base.py'
 RECORDS = osp.join(REPO, 'docs', 'records', 'protocol_search')
@@ -111,11 +111,10 @@ def floors_table() -> str:
     the retrieval floors there have their own table in the suite)."""
     import glob
     import json
-    lines = [
-        '| backbone | memory | queries | pixels, standardised | '
-        'pixels, centred | random network, backbone | random network, '
-        'embedding |', '|---|---|---|---|---|---|---|'
-    ]
+    header = ['backbone', 'memory', 'queries', 'pixels, standardised',
+              'pixels, centred', 'random network, backbone',
+              'random network, embedding']
+    rows = []
     for path in sorted(glob.glob(osp.join(REPO, 'docs', 'records', 'floors',
                                           'npid-*.json'))):
         with open(path) as f:
@@ -124,23 +123,22 @@ def floors_table() -> str:
         t = fl['top1']
         rnd = [f'{t[k]:.2f}' if k in t else '-'
                for k in ('random_backbone', 'random_neck')]
-        lines.append(
-            f"| ResNet-18 {arch} | first {fl['num_memory']:,} training "
-            f"images | {fl['queries']} ({fl['num_queries']:,}) | "
-            f"{t['pixels_standardised']:.2f} | {t['pixels_centred']:.2f} | "
-            f'{rnd[0]} | {rnd[1]} |')
-    return '\n'.join(lines)
+        rows.append([
+            f'ResNet-18 {arch}', f"first {fl['num_memory']:,} training images",
+            f"{fl['queries']} ({fl['num_queries']:,})",
+            f"{t['pixels_standardised']:.2f}", f"{t['pixels_centred']:.2f}",
+            *rnd])
+    return markdown_table(header, rows)
 
 
 def report(out_dir: str = RECORDS) -> str:
     recs = read_records(RECORDS)
-    lines = [
-        '| candidate | images | batch | lr | epochs | steps | minutes | '
-        'kNN top-1 val, backbone | embedding | best pixel floor | '
-        'random net (backbone) | margin over pixels | test read '
-        '(backbone / embedding) | kNN per epoch (backbone) |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
-    ]
+    header = ['candidate', 'images', 'batch', 'lr', 'epochs', 'steps',
+              'minutes', 'kNN top-1 val, backbone', 'embedding',
+              'best pixel floor', 'random net (backbone)',
+              'margin over pixels', 'test read (backbone / embedding)',
+              'kNN per epoch (backbone)']
+    rows = []
     for r in sorted(recs, key=lambda r: r['train_minutes'] or 1e9):
         fl = floors_of(r['num_train'], r.get('arch', 'std'))
         # the pixel floors do not depend on the backbone
@@ -160,12 +158,11 @@ def report(out_dir: str = RECORDS) -> str:
         t = r.get('test_top1') or {}
         test = (f"{t['backbone']:.2f} / {t.get('neck', float('nan')):.2f}"
                 if t else '-')
-        lines.append(
-            f"| {r['name']} | {r['num_train']} | {r['batch']} | {r['lr']:g} "
-            f"| {r['epochs']} | {steps} | {minutes} | "
-            f"{b:.2f} | {e:.2f} | {pix:.2f} | "
-            f"{rnd} | {margin} | {test} | {per_epoch} |")
-    table = '\n'.join(lines)
+        rows.append([
+            r['name'], str(r['num_train']), str(r['batch']), f"{r['lr']:g}",
+            str(r['epochs']), str(steps), minutes, f'{b:.2f}', f'{e:.2f}',
+            f'{pix:.2f}', rnd, margin, test, per_epoch])
+    table = markdown_table(header, rows)
     text = ('# Protocol search records\n\nWritten by '
             '`python .dev_scripts/protocol_search.py --report-only`'
             ' from the JSON records beside this file (validation '

@@ -27,6 +27,9 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from campaign import markdown_table  # noqa: E402
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODEL_ZOO = osp.join(REPO, 'configs', 'membank', 'README.md')
 METAFILE = osp.join(REPO, 'configs', 'membank', 'metafile.yml')
@@ -34,15 +37,20 @@ SUITE_RECORDS = osp.join(REPO, 'docs', 'records', 'cifar_suite')
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors',
                   'npid-std-w32_cifar10-10k_test.json')
 NUM_TRAIN = 10000  # the protocol's training images (steps per epoch)
+#: the records of the runs trained with the views made per image in the
+#: loader, before every config switched to batched views; a run of
+#: ``per_image/`` names them (``per_image/full``: its ``full_seed*.json``)
+PER_IMAGE = 'per_image'
+#: the last commit whose configs made those views per image
+PER_IMAGE_COMMIT = '5a6cb19'
 #: metafile model -> the run of .dev_scripts/cifar_suite.py that
 #: measured it
 METAFILE_RUNS = {
-    'membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-10k': 'full',
+    'membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-10k':
+    f'{PER_IMAGE}/full',
     'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k': 'full-steps',
     'membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k':
-    'full-k2-steps',
-    'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k-bv':
-    'full-steps-bv',
+    f'{PER_IMAGE}/full-k2-steps',
 }
 #: record key of a metafile task ("Linear Classification ..." or kNN) ->
 #: {metric: part of the record's value, or None}
@@ -51,30 +59,22 @@ METRICS = {
                   'Top 1 Accuracy (embedding)': 'neck'},
     'linear_top1': {'Top 1 Accuracy': None},
 }
+_NPID = 'configs/npid/npid_resnet18-std-w32_1xb{}-coslr-{}e_cifar10-10k.py'
+_MEMBANK = ('configs/membank/membank_resnet18-std-w32_1xb{}-coslr-{}e_'
+            'cifar10-10k.py')
 #: rows of the model zoo's table, in order: (method, suite run, config);
 #: each method row follows the NPID run it is compared with
 ZOO_RUNS = (
-    ("mmselfsup's NPID", 'npid',
-     'configs/npid/npid_resnet18-std-w32_1xb128-coslr-75e_cifar10-10k.py'),
-    ('mmbank', 'full',
-     'configs/membank/membank_resnet18-std-w32_1xb128x4-coslr-75e_cifar10-'
-     '10k.py'),
-    ("mmselfsup's NPID", 'npid-b32',
-     'configs/npid/npid_resnet18-std-w32_1xb32-coslr-75e_cifar10-10k.py'),
-    ('mmbank', 'full-steps',
-     'configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-'
-     '10k.py'),
-    ("mmselfsup's NPID", 'npid-4x',
-     'configs/npid/npid_resnet18-std-w32_1xb128-coslr-300e_cifar10-10k.py'),
-    ('mmbank', 'full-k2-steps',
-     'configs/membank/membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-'
-     '10k.py'),
-    ("mmselfsup's NPID, batched views", 'npid-b32-bv',
-     'configs/npid/npid_resnet18-std-w32_1xb32-coslr-75e_cifar10-10k-bv.py'),
-    ('mmbank, batched views', 'full-steps-bv',
-     'configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-'
-     '10k-bv.py'),
+    ("mmselfsup's NPID", 'npid', _NPID.format(128, 75)),
+    ('mmbank', 'full', _MEMBANK.format('128x4', 75)),
+    ("mmselfsup's NPID", 'npid-b32', _NPID.format(32, 75)),
+    ('mmbank', 'full-steps', _MEMBANK.format('32x4', 75)),
+    ("mmselfsup's NPID", 'npid-4x', _NPID.format(128, 300)),
+    ('mmbank', 'full-k2-steps', _MEMBANK.format('64x2', 150)),
 )
+#: the same rows of the records made with per-image views
+PER_IMAGE_ZOO_RUNS = tuple((method, f'{PER_IMAGE}/{run}', config)
+                           for method, run, config in ZOO_RUNS)
 
 
 def sync(doc: str, tables: dict) -> str:
@@ -178,9 +178,9 @@ def step_shape(config: str):
 
 
 def zoo_table(rows=ZOO_RUNS, values=suite_values, floors=None) -> str:
-    """The model zoo's results block: the floors of the protocol's memory
-    and test queries (``floors``: knn_floors.py's ``top1`` dict), then a
-    table with one row per ``(method, run, config)`` of ``rows`` that has
+    """The model zoo's results: the floors of the protocol's memory and
+    test queries (``floors``: knn_floors.py's ``top1`` dict), then a table
+    with one row per ``(method, run, config)`` of ``rows`` that has
     records: test kNN top-1 of the backbone and the embedding and the
     linear probe, mean ± sample std over the ``values(run, ...)`` of its
     seeds, the training minutes from the logged step times (one thread
@@ -198,11 +198,11 @@ def zoo_table(rows=ZOO_RUNS, values=suite_values, floors=None) -> str:
             f"network {floors['random_backbone']:.2f} / "
             f"{floors['random_neck']:.2f} (backbone / embedding).", ''
         ]
-    out += [
-        '| method | config | epochs | samples x views a step | '
-        'kNN top-1, backbone | kNN top-1, embedding | linear top-1 | '
-        'seeds | training (min) | suite run |', '|---' * 10 + '|'
-    ]
+    header = ['method', 'config', 'epochs', 'samples x views a step',
+              'kNN top-1, backbone', 'kNN top-1, embedding', 'linear top-1',
+              'seeds', 'training (min)', 'suite run']
+    table = []
+    records = osp.relpath(SUITE_RECORDS, osp.dirname(MODEL_ZOO))
     for method, run, config in rows:
         backbone = values(run, 'test_top1', 'backbone')
         if not backbone:
@@ -213,25 +213,30 @@ def zoo_table(rows=ZOO_RUNS, values=suite_values, floors=None) -> str:
         minutes = (f'{statistics.mean(step_seconds) * steps / 60:.0f}'
                    if step_seconds else '-')
         link = osp.relpath(osp.join(REPO, config), osp.dirname(MODEL_ZOO))
-        records = osp.relpath(SUITE_RECORDS, osp.dirname(MODEL_ZOO))
-        out.append(
-            f'| {method} | [{osp.splitext(osp.basename(config))[0]}]'
-            f'({link}) | {epochs} | {shape} | {fmt(backbone)} | '
-            f"{fmt(values(run, 'test_top1', 'neck'))} | "
-            f"{fmt(values(run, 'linear_top1'))} | {len(backbone)} | "
-            f'{minutes} | '
-            f'[`{run}`]({records}/{run}_seed0.json) |')
-    return '\n'.join(out)
+        table.append([
+            method, f'[{osp.splitext(osp.basename(config))[0]}]({link})',
+            str(epochs), shape, fmt(backbone),
+            fmt(values(run, 'test_top1', 'neck')),
+            fmt(values(run, 'linear_top1')), str(len(backbone)), minutes,
+            f'[`{osp.basename(run)}`]({records}/{run}_seed0.json)'])
+    return '\n'.join(out + [markdown_table(header, table)])
 
 
 def zoo_block() -> str:
-    """:func:`zoo_table` of the committed records and floors."""
+    """:func:`zoo_table` of the committed records and floors: the runs
+    with batched views (today's configs), then those with per-image
+    views."""
     import json
     floors = None
     if osp.exists(FLOORS):
         with open(FLOORS) as f:
             floors = json.load(f)['top1']
-    return zoo_table(floors=floors)
+    return (zoo_table(floors=floors) + '\n\n' +
+            f'Measured with the views made per image in the loader (the '
+            f'configs of commit {PER_IMAGE_COMMIT}, before they switched to '
+            'batched views; `git checkout '
+            f'{PER_IMAGE_COMMIT}` reproduces them):\n\n' +
+            zoo_table(PER_IMAGE_ZOO_RUNS))
 
 
 def main(argv=None) -> int:

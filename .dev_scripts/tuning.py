@@ -29,7 +29,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from campaign import (REPO, Run, floors_record, last_monitor_top1,  # noqa
-                      read_records, run_campaign, steps_per_epoch)
+                      markdown_table, read_records, run_campaign,
+                      steps_per_epoch)
 
 RECORDS = osp.join(REPO, 'docs', 'records', 'tuning')
 COMMAND = 'python .dev_scripts/tuning.py --only'
@@ -105,7 +106,7 @@ def variant(name: str, base: str = 'full', epochs: int = PROTOCOL_EPOCHS,
         opts.append(f'{MERGE_HOOK}.start_epoch='
                     f'{max(1, round(merge_start * epochs))}')
     if views is not None:
-        opts.append(f'train_dataloader.dataset.pipeline.0.num_views={views}')
+        opts.append(f'model.data_preprocessor.num_views={views}')
     if lr is not None:
         opts.append(f'optim_wrapper.optimizer.lr={lr:g}')
     opts += list(options)
@@ -214,14 +215,10 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
         # RNGStateHook (which only matters after a resume)
         with open(SEARCH_NPID) as f:
             refs[PROTOCOL_EPOCHS] = last_monitor_top1(json.load(f))
-    lines = [
-        f'Floors (validation): best raw-pixel kNN {pix:.2f}, randomly '
-        f"initialised backbone {floors.get('random_backbone', 0):.2f}.\n",
-        '| variant | base | epochs | options | kNN val backbone | '
-        'embedding | vs NPID same epochs | over pixels | merge purity '
-        '(last) | s / epoch | what it tests |',
-        '|---|---|---|---|---|---|---|---|---|---|---|'
-    ]
+    header = ['variant', 'base', 'epochs', 'options', 'kNN val backbone',
+              'embedding', 'vs NPID same epochs', 'over pixels',
+              'merge purity (last)', 's / epoch', 'what it tests']
+    rows = []
     for r in sorted(recs, key=lambda r: (r['epochs'], r['name'])):
         b, e = last_monitor_top1(r), last_monitor_top1(r, 'neck')
         ref = refs.get(r['epochs'])
@@ -231,15 +228,15 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
                if r.get('mean_step_seconds') else None)
         own = [o for o in r['options'] if not o.startswith(
             ('train_cfg.', 'param_scheduler.'))]
-        lines.append(
-            f"| {r['variant']} | {r['base']} | {r['epochs']} | "
-            f"{' '.join(f'`{o}`' for o in own) or '-'} | "
-            f"{b:.2f} | {e:.2f} | "
-            f"{f'{b - ref:+.2f}' if ref is not None else '-'} | "
-            f'{b - pix:+.2f} | {last_p} | '
-            f"{f'{spe:.0f}' if spe else '-'} | {r.get('note', '')}"
-            f'{branch_note(r)}{removed_note(r)} |')
-    table = '\n'.join(lines)
+        rows.append([
+            r['variant'], r['base'], str(r['epochs']),
+            ' '.join(f'`{o}`' for o in own) or '-', f'{b:.2f}', f'{e:.2f}',
+            f'{b - ref:+.2f}' if ref is not None else '-', f'{b - pix:+.2f}',
+            last_p, f'{spe:.0f}' if spe else '-',
+            f"{r.get('note', '')}{branch_note(r)}{removed_note(r)}"])
+    table = (f'Floors (validation): best raw-pixel kNN {pix:.2f}, randomly '
+             f"initialised backbone {floors.get('random_backbone', 0):.2f}."
+             '\n\n' + markdown_table(header, rows))
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write('# Tuning records (validation split only)\n\nWritten by '
                 '`python .dev_scripts/tuning.py --report-only` from the '

@@ -15,6 +15,8 @@ _base_ = [
 ]
 
 # the bank is a buffer updated identically on every rank: never broadcast it
+# the loader decodes and crops, the rest of the views is made batched
+model = dict(data_preprocessor=_base_.batched_views)
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', broadcast_buffers=False)
 

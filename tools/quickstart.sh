@@ -5,7 +5,7 @@
 #      (or $CIFAR10_SOURCE) into data/cifar10;
 #   3. train the mmbank method on the CPU protocol's data and network, 64
 #      samples x 2 views a step with the views made batched, 40 epochs
-#      (configs/membank/membank_resnet18-std-w32_1xb64x2-coslr-40e_cifar10-10k-bv.py),
+#      (configs/membank/membank_resnet18-std-w32_1xb64x2-coslr-40e_cifar10-10k.py),
 #      with the kNN monitor on the validation queries after epochs 20, 40;
 #   4. print the weighted-kNN accuracy of the final checkpoint on the test
 #      set (tools/knn.py) beside the floors of the same memory and queries:
@@ -14,7 +14,7 @@
 # Extra arguments go to tools/train.py (e.g. --cfg-options ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${CONFIG:-configs/membank/membank_resnet18-std-w32_1xb64x2-coslr-40e_cifar10-10k-bv.py}
+CONFIG=${CONFIG:-configs/membank/membank_resnet18-std-w32_1xb64x2-coslr-40e_cifar10-10k.py}
 WORK_DIR=${WORK_DIR:-work_dirs/quickstart}
 SOURCE=${CIFAR10_SOURCE:-../shared/data/cifar10-jpg.tar.gz}
 start=$(date +%s)

@@ -3,11 +3,6 @@
 # switches.
 _base_ = '../membank/membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'
 
-num_views = 1
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='MultiViewWithIndex', num_views=num_views,
-         transforms={{_base_.view_pipeline}}),
-    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
-]))
-model = dict(head=dict(loss_consistency=None))
+model = dict(
+    data_preprocessor=dict(num_views=1), head=dict(loss_consistency=None))
 custom_hooks = {{_base_.base_hooks}}

@@ -3,11 +3,6 @@
 # switches.
 _base_ = '../membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'
 
-num_views = 1
-train_dataloader = dict(
-    dataset=dict(pipeline=[
-        dict(_base_.train_pipeline[0], num_views=num_views),
-        *_base_.train_pipeline[1:],
-    ]))
-model = dict(head=dict(loss_consistency=None))
+model = dict(
+    data_preprocessor=dict(num_views=1), head=dict(loss_consistency=None))
 custom_hooks = {{_base_.base_hooks}}

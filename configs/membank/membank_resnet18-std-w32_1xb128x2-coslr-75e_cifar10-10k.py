@@ -15,6 +15,7 @@ _base_ = [
 ]
 
 model = dict(
+    data_preprocessor=_base_.batched_views,  # K = 2 views made batched
     backbone={{_base_.backbone}},  # merged over the base's CIFAR-stem ResNet
     neck=dict(in_channels={{_base_.embed_in}}))
 

@@ -10,9 +10,4 @@
 # it, ../ablations/membank-consistency_*x4*: +0.1 on seed 0).
 _base_ = './membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'
 
-num_views = 4
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='MultiViewWithIndex', num_views=num_views,
-         transforms={{_base_.view_pipeline}}),
-    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
-]))
+model = dict(data_preprocessor=dict(num_views=4))

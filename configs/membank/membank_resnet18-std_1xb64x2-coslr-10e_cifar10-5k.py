@@ -7,6 +7,7 @@ _base_ = [
     '../_base_/cpu_protocol_cifar10-5k.py',
 ]
 
+model = dict(data_preprocessor=_base_.batched_views)  # K = 2, batched
 train_dataloader = dict(batch_size=64)
 
 base_hooks = [

@@ -16,6 +16,7 @@ _base_ = [
 ]
 
 # merge after epochs 80, 90, ..., 200, growing to 10% of the bank
+model = dict(data_preprocessor=_base_.batched_views)  # K = 2, batched
 merge_hook = dict(
     _base_.merge_hook, start_epoch=80, interval=10)
 custom_hooks = [*_base_.custom_hooks, merge_hook]

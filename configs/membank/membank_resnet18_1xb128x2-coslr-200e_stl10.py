@@ -24,6 +24,7 @@ _base_ = [
 
 model = dict(
     data_preprocessor=dict(
+        _base_.batched_views,  # K = 2 views of 96 x 96, batched
         mean=(113.9, 112.2, 103.7), std=(66.4, 65.4, 69.2),
         bgr_to_rgb=False))  # STL10 arrays are RGB
 

@@ -25,6 +25,7 @@ _base_ = [
 
 model = dict(
     data_preprocessor=dict(
+        _base_.batched_views,  # the loader crops, the rest batched
         mean=(123.675, 116.28, 103.53),
         std=(58.395, 57.12, 57.375),
         bgr_to_rgb=True),  # LoadImageFromFile gives BGR

@@ -10,6 +10,8 @@ model = dict(
     type='NPID',
     neg_num=4096,
     data_preprocessor=dict(
+        _base_.batched_views,  # its one view made batched
+        num_views=1,
         mean=(125.307, 122.961, 113.8575),
         std=(51.5865, 50.847, 51.255),
         bgr_to_rgb=False),  # mmcls CIFAR10 arrays are already RGB
@@ -24,13 +26,6 @@ model = dict(
     memory_bank=dict(
         type='SimpleMemory', length={{_base_.num_train}}, feat_dim=128,
         momentum=0.5))
-
-# one augmented view per sample, with its index
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='MultiViewWithIndex', num_views=1,
-         transforms={{_base_.view_pipeline}}),
-    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
-]))
 
 custom_hooks = [
     dict(type='ChannelsLastHook'),  # about 1.5x faster convolutions on CPU

@@ -13,15 +13,12 @@ _base_ = [
     '../_base_/cpu_protocol_cifar10-5k.py',
 ]
 
-model = dict(memory_bank=dict(length={{_base_.num_train}}))
+# one augmented view per sample, made batched on the model's device
+model = dict(
+    data_preprocessor=dict(_base_.batched_views, num_views=1),
+    memory_bank=dict(length={{_base_.num_train}}))
 
-# one augmented view per sample (the base's view_pipeline), with its index
-train_dataloader = dict(
-    batch_size=128,
-    dataset=dict(pipeline=[
-        dict(_base_.train_pipeline[0], num_views=1),
-        *_base_.train_pipeline[1:],
-    ]))
+train_dataloader = dict(batch_size=128)
 
 # NPID has no mmbank memory bank to size or merge; keep the NaN guard and
 # the random generators' states (exact resume)

@@ -50,16 +50,15 @@ def test_ablations_differ_only_in_their_switches(protocol, k):
     def switches(name):
         cfg = Config.fromfile(
             osp.join(REPO, 'configs', 'ablations', name))
-        views = cfg.train_dataloader.dataset.pipeline[0]['num_views']
+        views = cfg.model.data_preprocessor.num_views
         cons = cfg.model.head.loss_consistency is not None
         merge = any(h['type'] == 'HardNegativeMergeHook'
                     for h in cfg.custom_hooks)
         rest = cfg.to_dict()
         rest.pop('custom_hooks')
         rest['model']['head'].pop('loss_consistency')
-        rest['train_dataloader']['dataset'].pop('pipeline')
-        for key in ('num_views', 'train_pipeline', 'filename'):
-            rest.pop(key, None)
+        rest['model']['data_preprocessor'].pop('num_views')
+        rest.pop('filename', None)
         return (views, cons, merge), rest
 
     names = {
@@ -85,7 +84,11 @@ def test_cpu_protocol_method_is_the_baselines_batch_times_views():
         REPO, 'configs', 'membank',
         'membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py'))
     assert full.train_dataloader.batch_size == npid.train_dataloader.batch_size
-    assert full.train_dataloader.dataset.pipeline[0]['num_views'] == 2
+    assert full.model.data_preprocessor.num_views == 2
+    assert npid.model.data_preprocessor.num_views == 1
+    for key in ('type', 'mean', 'std', 'crop_size', 'hue'):  # the same views
+        assert full.model.data_preprocessor[key] == \
+            npid.model.data_preprocessor[key], key
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg',
                 'val_dataloader'):
         assert full[key] == npid[key], key
@@ -107,7 +110,7 @@ def test_batch32_method_is_its_npid_baselines_batch_times_views():
         'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k.py'))
     assert npid.train_dataloader.batch_size == \
         full.train_dataloader.batch_size == 32
-    assert full.train_dataloader.dataset.pipeline[0]['num_views'] == 4
+    assert full.model.data_preprocessor.num_views == 4
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg',
                 'val_dataloader'):
         assert full[key] == npid[key], key

@@ -58,19 +58,47 @@ def test_views_are_npids_augmentation_at_the_datasets_size(rel):
     cfg = load(rel)
     loader = cfg['train_dataloader']
     multi_views = of_type(loader, 'MultiViewWithIndex')
-    if not multi_views or 'simclr' in rel:  # SimCLR's own augmentation
-        pytest.skip('no NPID views')
-    (multi_view, ) = multi_views
-    dataset_type = innermost_dataset(loader)['type']
     preprocessor = cfg['model']['data_preprocessor']
-    if preprocessor.get('type') == 'BatchedViewsDataPreprocessor':
-        # the loader only crops (test_batched_views_configs.py checks the
-        # rest against NPID's pipeline)
+    batched = preprocessor.get('type') == 'BatchedViewsDataPreprocessor'
+    if 'simclr' in rel:  # SimCLR's own augmentation
+        pytest.skip('no NPID views')
+    if not multi_views and not batched:
+        # nothing makes views: only the evaluation and linear configs
+        assert 'benchmarks' in rel or 'linear' in rel, rel
+        pytest.skip('no NPID views')
+    dataset_type = innermost_dataset(loader)['type']
+    if not multi_views:
+        # arrays of one size: the loader packs them, every view is made
+        # batched with NPID's distributions
+        assert loader['dataset'].get('pipeline', innermost_dataset(
+            loader)['pipeline']) == [
+                dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx'])]
+        assert preprocessor.get('geometric', True) is True
+        assert preprocessor['crop_size'] == CROP_SIZE[dataset_type]
+        assert preprocessor['crop_scale'] == (0.2, 1.)
+        assert (preprocessor['gray_prob'],
+                preprocessor['gray_weights']) == (0.2, RGB_WEIGHTS)
+        for key in ('brightness', 'contrast', 'saturation', 'hue'):
+            assert preprocessor[key] == 0.4, key
+        assert preprocessor['flip_prob'] == 0.5
+        assert preprocessor['bgr_to_rgb'] is False
+        return
+    (multi_view, ) = multi_views
+    if batched:
+        # images of varying size: the loader decodes and crops each view,
+        # the rest of NPID's augmentation is made batched
         (crop, ) = multi_view['transforms']
         assert crop == dict(
             type='RandomResizedCrop', size=CROP_SIZE.get(dataset_type, 224),
             scale=(0.2, 1.), backend='pillow')
         assert preprocessor['geometric'] is False
+        assert preprocessor['num_views'] == multi_view['num_views']
+        assert (preprocessor['gray_prob'],
+                preprocessor['gray_weights']) == (0.2, BGR_WEIGHTS)
+        for key in ('brightness', 'contrast', 'saturation', 'hue'):
+            assert preprocessor[key] == 0.4, key
+        assert preprocessor['flip_prob'] == 0.5
+        assert preprocessor['bgr_to_rgb'] is True
         return
     crop, gray, jitter, flip = multi_view['transforms']
     assert crop == dict(

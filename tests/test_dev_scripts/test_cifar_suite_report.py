@@ -11,6 +11,17 @@ sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..',
 import cifar_suite  # noqa: E402
 
 
+def cells(row: str) -> list:
+    """The stripped cells of a markdown table row."""
+    return [c.strip() for c in row.split('|')[1:-1]]
+
+
+def rows_by_label(table: str) -> dict:
+    """``{(first cell, second cell): cells}`` of a markdown table's body."""
+    return {tuple(cells(r)[:2]): cells(r)
+            for r in table.splitlines()[2:]}
+
+
 def _rec(run, seed, val, test=None, linear=None, step=0.5):
     return dict(name=f'{run}_seed{seed}', run=run, seed=seed,
                 curve={'knn/backbone_top1_k200': {'5': val - 5, '35': val},
@@ -32,26 +43,39 @@ def test_suite_table(tmp_path, monkeypatch):
     recs = [_rec('npid', 0, 48.0, test=47.0, linear=40.0),
             _rec('npid', 1, 50.0, test=49.0, linear=42.0),
             _rec('vanilla', 0, 45.0)]
-    cifar_suite.report(recs, str(tmp_path))
-    rows = (tmp_path / 'README.md').read_text().splitlines()
-    table = [r for r in rows if r.startswith('|')]
+    per_image = [_rec('npid', 0, 40.0, test=39.0)]
+    cifar_suite.report(recs, str(tmp_path), per_image=per_image)
+    text = (tmp_path / 'README.md').read_text()
+    current, old = text.split('## Per-image views')
+    table = [cells(r) for r in current.splitlines() if r.startswith('|')]
+    assert table[0][:3] == ['method', 'epochs', 'views']
     # floors come first, the validation floors filled, test ones missing
-    assert table[2].startswith('| floor: raw pixels, standardised')
-    assert '| 34.00 | - | - | - |' in table[2]
-    assert table[3].startswith('| floor: raw pixels, centred per image')
-    assert '| 32.00 | 30.00 |' in table[4]  # random net: backbone, embedding
-    npid = next(r for r in table if r.startswith("| mmselfsup's NPID |"))
-    cells = [c.strip() for c in npid.split('|')[1:-1]]
+    assert table[2][0] == 'floor: raw pixels, standardised per channel'
+    assert table[2][3:7] == ['34.00', '-', '-', '-']
+    assert table[3][0] == 'floor: raw pixels, centred per image'
+    assert table[4][3:5] == ['32.00', '30.00']  # random net: backbone, emb.
+    npid = next(r for r in table if r[0] == "mmselfsup's NPID")
     # mean ± sample std of the last monitor point (epoch 35), test, linear
-    assert cells[3:8] == ['49.00 ± 1.41 (n=2)', '48.00 ± 1.41 (n=2)',
-                          '48.00 ± 1.41 (n=2)', '46.00 ± 1.41 (n=2)',
-                          '41.00 ± 1.41 (n=2)']
-    assert cells[-1] == '`python .dev_scripts/cifar_suite.py --only npid`'
+    assert npid[3:8] == ['49.00 ± 1.41 (n=2)', '48.00 ± 1.41 (n=2)',
+                         '48.00 ± 1.41 (n=2)', '46.00 ± 1.41 (n=2)',
+                         '41.00 ± 1.41 (n=2)']
+    assert npid[-1] == '`python .dev_scripts/cifar_suite.py --only npid`'
+    assert npid[-2].startswith('[config](../../../configs/npid/')
     # 0.5 s a step x 78 steps of 128 in 10,000 samples; x 75 epochs
-    assert cells[8:10] == ['39.00', '49']
-    vanilla = next(r for r in table if r.startswith('| vanilla bank'))
-    assert '| 45.00 | 44.00 | - | - | - |' in vanilla
+    assert npid[8:10] == ['39.00', '49']
+    vanilla = next(r for r in table if r[0].startswith('vanilla bank'))
+    assert vanilla[3:8] == ['45.00', '44.00', '-', '-', '-']
     assert (tmp_path / 'knn_curves.png').exists()
+    # the per-image records: their own table, reproduced at their commit
+    table = [cells(r) for r in old.splitlines() if r.startswith('|')]
+    npid = next(r for r in table if r[0] == "mmselfsup's NPID")
+    assert npid[3] == '40.00' and npid[5] == '39.00'
+    assert npid[-1] == (f'`git checkout {cifar_suite.PER_IMAGE_COMMIT} && '
+                        'python .dev_scripts/cifar_suite.py --only npid`')
+    assert npid[-2] == ('`npid_resnet18-std-w32_1xb128-coslr-75e_'
+                        'cifar10-10k.py`')
+    assert not any(r[0].startswith('vanilla bank') for r in table)
+    assert (tmp_path / 'per_image' / 'knn_curves.png').exists()
 
 
 def test_seeded_runs_repeat_and_others_do_not():
@@ -80,15 +104,17 @@ def test_unseen_stand_in_runs_and_table():
         neck={'recall@1': 58.0, 'recall@8': 94.0, 'nmi': 18.5}))]
     rows = [r for r in cifar_suite.unseen_table(recs, floors).splitlines()
             if r.startswith('|')]
-    assert rows[0].startswith('| method | recall@1, backbone |')
-    cells = [[c.strip() for c in r.split('|')[1:-1]] for r in rows[2:]]
-    assert cells[0][:7] == ['floor: raw pixels, centred per image', '55.80',
-                            '92.10', '12.30', '-', '-', '-']
-    assert cells[1][1:7] == ['-', '-', '-', '41.40', '88.90', '8.00']
-    assert cells[2][1:7] == ['60.00', '95.00', '20.00', '58.00', '94.00',
-                             '18.50']
-    assert cells[2][-1] == ('`python .dev_scripts/cifar_suite.py '
-                            '--only full-0to4 --test`')
+    assert cells(rows[0])[:2] == ['method', 'recall@1, backbone']
+    body = [cells(r) for r in rows[2:]]
+    assert body[0][:7] == ['floor: raw pixels, centred per image', '55.80',
+                           '92.10', '12.30', '-', '-', '-']
+    assert body[1][1:7] == ['-', '-', '-', '41.40', '88.90', '8.00']
+    assert body[2][1:7] == ['60.00', '95.00', '20.00', '58.00', '94.00',
+                            '18.50']
+    assert body[2][-1] == ('`python .dev_scripts/cifar_suite.py '
+                           '--only full-0to4 --test`')
+    # no run of the stand-in: no table
+    assert cifar_suite.unseen_table([], floors) == ''
 
 
 def test_margins_at_equal_epochs_and_compute():
@@ -109,35 +135,32 @@ def test_margins_at_equal_epochs_and_compute():
     # no test read of the equal-compute run: no margin
     assert cifar_suite.margin(recs, 'full', f'npid-{cifar_suite.VIEWS}x',
                               test) is None
-    rows = cifar_suite.headline(recs).splitlines()
-    cells = [[c.strip() for c in r.split('|')[1:-1]] for r in rows[2:]]
-    assert cells[0] == ['NPID, equal epochs', 'val',
-                        '+3.50 (n=2 vs 2; seeds apart)',
-                        '+3.50 (n=2 vs 2; seeds apart)']
-    assert cells[1][2] == '+2.75 (n=2 vs 2; seeds overlap)'
-    assert cells[2][:3] == ['NPID, equal compute', 'val',
-                            '+2.00 (n=2 vs 1; seeds apart)']
-    assert cells[3][2:] == ['-', '-']
-    # the method at NPID's steps, against NPID at equal compute
-    assert cells[4][0].startswith('NPID, equal compute and steps')
-    assert cells[4][2] == '-'
+    rows = rows_by_label(cifar_suite.headline(recs))
+    assert rows[('NPID, equal epochs', 'val')][2:] == [
+        '+3.50 (n=2 vs 2; seeds apart)', '+3.50 (n=2 vs 2; seeds apart)']
+    assert rows[('NPID, equal epochs', 'test')][2] == \
+        '+2.75 (n=2 vs 2; seeds overlap)'
+    assert rows[('NPID, equal compute', 'val')][2] == \
+        '+2.00 (n=2 vs 1; seeds apart)'
+    # no test read of the equal-compute run, no record of the method at
+    # NPID's steps: no row
+    assert ('NPID, equal compute', 'test') not in rows
+    assert not any(label.startswith('NPID, equal compute and steps')
+                   for label, _ in rows)
     steps = recs + [_rec('full-steps', 0, 47.0)]
-    cells = [[c.strip() for c in r.split('|')[1:-1]]
-             for r in cifar_suite.headline(steps).splitlines()[2:]]
+    rows = rows_by_label(cifar_suite.headline(steps))
     # one seed against one: "apart" would say nothing
-    assert cells[4][2] == '+0.50 (n=1 vs 1; one seed each)'
-    # K = 2 at NPID's steps: no record yet
-    assert cells[6][0].startswith('NPID, equal compute and steps (64 x 2')
-    assert cells[6][2] == '-'
-    # ... and 32 x 4 against NPID at its 32 samples a step (equal epochs)
-    assert cells[8][0].startswith('NPID at 32 a step')
-    assert cells[8][2] == '-'
+    assert rows[('NPID, equal compute and steps (32 x 4 a step)', 'val')][
+        2] == '+0.50 (n=1 vs 1; one seed each)'
+    # K = 2 at NPID's steps, NPID at 32 samples a step: no records yet
+    assert not any('64 x 2' in label or label.startswith('NPID at 32')
+                   for label, _ in rows)
     steps.append(_rec('npid-b32', 0, 45.5))
     steps.append(_rec('npid-b32', 1, 46.5))
-    cells = [[c.strip() for c in r.split('|')[1:-1]]
-             for r in cifar_suite.headline(steps).splitlines()[2:]]
+    rows = rows_by_label(cifar_suite.headline(steps))
     # 47 - (45.5 + 46.5) / 2
-    assert cells[8][2] == '+1.00 (n=1 vs 2; seeds apart)'
+    label = 'NPID at 32 a step, equal epochs and steps (32 x 4 a step)'
+    assert rows[(label, 'val')][2] == '+1.00 (n=1 vs 2; seeds apart)'
 
 
 def test_steps_per_epoch_follow_the_config_batch():

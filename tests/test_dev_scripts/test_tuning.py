@@ -46,7 +46,7 @@ def test_short_variant_scales_schedule_and_merge_start():
 
 
 @pytest.mark.parametrize('name, check', [
-    ('k4-75e', lambda c: c.train_dataloader.dataset.pipeline[0]['num_views']
+    ('k4-75e', lambda c: c.model.data_preprocessor.num_views
      == 4),
     ('lr0.06-75e', lambda c: c.optim_wrapper.optimizer.lr == 0.06),
     ('cons-w2-75e',
@@ -59,17 +59,17 @@ def test_short_variant_scales_schedule_and_merge_start():
     ('merge-late-75e', lambda c: merge_hook(c)['start_epoch'] == 56),
     ('views-75e', lambda c: merge_hook(c) is None
      and c.model.head.loss_consistency is None),
-    ('vanilla-30e', lambda c: c.train_dataloader.dataset.pipeline[0]
-     ['num_views'] == 1 and c.train_cfg.max_epochs == 30),
-    ('full-150e', lambda c: c.train_dataloader.dataset.pipeline[0]
-     ['num_views'] == 2 and c.param_scheduler[0]['T_max'] == 150
+    ('vanilla-30e', lambda c: c.model.data_preprocessor
+     .num_views == 1 and c.train_cfg.max_epochs == 30),
+    ('full-150e', lambda c: c.model.data_preprocessor
+     .num_views == 2 and c.param_scheduler[0]['T_max'] == 150
      and merge_hook(c)['start_epoch'] == 75),
-    ('k2-b64-150e', lambda c: c.train_dataloader.dataset.pipeline[0]
-     ['num_views'] == 2 and c.train_dataloader.batch_size == 64
+    ('k2-b64-150e', lambda c: c.model.data_preprocessor
+     .num_views == 2 and c.train_dataloader.batch_size == 64
      and c.param_scheduler[0]['T_max'] == 150
      and merge_hook(c)['start_epoch'] == 75),
-    ('k4-b32-75e', lambda c: c.train_dataloader.dataset.pipeline[0]
-     ['num_views'] == 4 and c.train_dataloader.batch_size == 32
+    ('k4-b32-75e', lambda c: c.model.data_preprocessor
+     .num_views == 4 and c.train_dataloader.batch_size == 32
      and c.train_cfg.max_epochs == 75),
 ])
 def test_variant_changes_what_its_name_says(name, check):

@@ -64,8 +64,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(
     REPO, 'configs/membank/membank_resnet18-std-w32_'
     '1xb128x2-coslr-75e_cifar10-10k.py')
-BATCHED_BASE = osp.join(REPO, 'configs/_base_/datasets/'
-                        'cifar10_batched_views.py')
 
 
 class ArrayDataset(torch.utils.data.Dataset):
@@ -89,12 +87,15 @@ def build(cfg: Config, views: int, batched: bool, args) -> tuple:
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
     if views == 1:
         model_cfg.head.loss_consistency = None
-    if batched:
+    if batched:  # the config's own views
+        model_cfg.data_preprocessor.num_views = views
+        pipeline = copy.deepcopy(cfg.train_pipeline)
+    else:  # the same views made per image in the loader
+        prep = model_cfg.data_preprocessor
         model_cfg.data_preprocessor = dict(
-            model_cfg.data_preprocessor, **cfg.batched_views, num_views=views)
-        pipeline = copy.deepcopy(cfg.batched_views_pipeline)
-    else:
-        pipeline = copy.deepcopy(loader_cfg.dataset.pipeline)
+            type='SelfSupDataPreprocessor', mean=prep.mean, std=prep.std,
+            bgr_to_rgb=prep.bgr_to_rgb)
+        pipeline = copy.deepcopy(cfg.per_image_pipeline)
         pipeline[0]['num_views'] = views
     init_default_scope('mmselfsup')
     model = MODELS.build(model_cfg)
@@ -235,7 +236,6 @@ def main(argv=None):
     args = parse_args(argv)
     args.real = osp.isdir(osp.join(args.data_root, 'cifar-10-batches-py'))
     cfg = Config.fromfile(CONFIG)
-    cfg.merge_from_dict(Config.fromfile(BATCHED_BASE).to_dict())
     print(f'CIFAR-10: {"the first %d training images of " % args.num_train}'
           f'{args.data_root}' if args.real else
           f'CIFAR-10 not found in {args.data_root}: {args.num_train} random '

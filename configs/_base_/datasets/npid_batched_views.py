@@ -16,8 +16,8 @@
 #            transforms=[_base_.batched_views_crop]),
 #       dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx'])]))
 # (configs/mixing/npid-bv_resnet50_8xb32-steplr-200e_in1k.py does so for
-# mmselfsup's own NPID config). CIFAR-sized arrays make the crops batched
-# too: cifar10_batched_views.py.
+# mmselfsup's own NPID config; imagenet_membank.py for mmbank's). Arrays of
+# one size make the crops batched too: cifar10_membank.py.
 batched_views_crop = dict(
     type='RandomResizedCrop', size=224, scale=(0.2, 1.), backend='pillow')
 batched_views = dict(

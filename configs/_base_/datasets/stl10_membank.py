@@ -13,9 +13,10 @@ view_pipeline = [
     dict(_base_.view_pipeline[0], size=96),
     *_base_.view_pipeline[1:],
 ]
-train_pipeline = [
-    dict(_base_.train_pipeline[0], transforms=view_pipeline),  # K views
-    *_base_.train_pipeline[1:],
+batched_views = dict(_base_.batched_views, crop_size=96)
+per_image_pipeline = [
+    dict(_base_.per_image_pipeline[0], transforms=view_pipeline),  # K views
+    *_base_.per_image_pipeline[1:],
 ]
 train_dataloader = dict(
     num_workers=8,
@@ -24,7 +25,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='train+unlabeled',
-        pipeline=train_pipeline))
+        pipeline=_base_.train_pipeline))
 
 knn_pipeline = [
     dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx', 'gt_label'])

@@ -3,6 +3,14 @@
 # consistency and merging after every epoch.
 _base_ = '../../../configs/membank/membank_resnet18-std_1xb64x2-coslr-10e_cifar10-5k.py'  # noqa
 
+# the loader's identity views, normalised only
+model = dict(
+    data_preprocessor=dict(
+        _delete_=True,
+        type='SelfSupDataPreprocessor',
+        mean=(125.307, 122.961, 113.8575),
+        std=(51.5865, 50.847, 51.255),
+        bgr_to_rgb=False))
 train_dataloader = dict(
     batch_size=8,
     dataset=dict(

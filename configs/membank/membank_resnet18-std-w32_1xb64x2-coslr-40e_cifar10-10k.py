@@ -1,10 +1,10 @@
 # The quick start (tools/quickstart.sh): the full method of the CPU protocol
 # at 64 samples x 2 views a step (membank_resnet18-std-w32_1xb64x2-coslr-
-# 150e_cifar10-10k-bv.py, the best equal-compute setting on validation) with
+# 150e_cifar10-10k.py, the best equal-compute setting on validation) with
 # the views made batched on the model's device, cut to 40 epochs so that
 # set-up, training and evaluation fit in 15 minutes on 2 CPU cores; merging
 # in the last 30% of training. A demonstration, not the protocol.
-_base_ = './membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k-bv.py'
+_base_ = './membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k.py'
 
 max_epochs = 40
 param_scheduler = [
