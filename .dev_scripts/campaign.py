@@ -105,7 +105,9 @@ def read_scalars(work_dir: str, *earlier: str) -> dict:
     """kNN-monitor curves ``{key: {epoch: top-1}}``, mean logged step time
     and the last epoch trained, from ``scalars.json`` of ``work_dir``
     preceded by those of the ``earlier`` work directories (a branched
-    run's shared epochs)."""
+    run's shared epochs); the merges' class purity (``merge_purity``) and,
+    on a training set with known near-duplicates, ``merge_copies``
+    (:func:`merge_figures`)."""
     curve: Dict[str, Dict[int, float]] = {}
     times, last_epoch = [], 0
     records = [rec for d in (*earlier, work_dir) for rec in scalar_records(d)]
@@ -117,18 +119,28 @@ def read_scalars(work_dir: str, *earlier: str) -> dict:
             if key.startswith('knn/') and 'top1' in key or \
                     key.startswith('retrieval/'):
                 curve.setdefault(key, {})[int(rec['step'])] = value
-    return dict(curve=curve,
-                mean_step_seconds=statistics.mean(times) if times else None,
-                last_epoch=last_epoch,
-                merge_purity={k: v for d in (*earlier, work_dir)
-                              for k, v in merge_purity(d).items()})
+    figures: Dict[str, Dict[int, float]] = {}
+    for d in (*earlier, work_dir):
+        for name, figure in merge_figures(d).items():
+            figures.setdefault(name, {}).update(figure)
+    out = dict(curve=curve,
+               mean_step_seconds=statistics.mean(times) if times else None,
+               last_epoch=last_epoch,
+               merge_purity=figures.pop('merge_same_class', {}))
+    if figures:  # a training set with known near-duplicates
+        out['merge_copies'] = figures
+    return out
 
 
-def merge_purity(work_dir: str) -> Dict[int, float]:
-    """``{epoch: % of merged pairs of the same class}``, as the
-    HardNegativeMergeHook logged them through mmengine's MessageHub (the
-    last checkpoint's message hub keeps every merge's values; empty for
-    runs without merging or labels)."""
+def merge_figures(work_dir: str) -> Dict[str, Dict[int, float]]:
+    """``{figure: {epoch: %}}`` of what the HardNegativeMergeHook logged
+    through mmengine's MessageHub (the last checkpoint's message hub keeps
+    every value): ``merge_same_class`` (merged pairs of the same class),
+    ``merge_copy_precision`` / ``merge_copy_recall`` (merged pairs that are
+    true copies / true copies merged, on a training set with known
+    near-duplicates) at each merge, and ``copy_pair_similarity`` (mean
+    cosine of the copies' bank rows, x 100) after every epoch. NaN values
+    (no group yet) and figures never logged are left out."""
     if not osp.exists(osp.join(work_dir, 'last_checkpoint')) or \
             not osp.exists(last_checkpoint(work_dir)):
         return {}
@@ -139,13 +151,33 @@ def merge_purity(work_dir: str) -> Dict[int, float]:
     checkpoint = _load_checkpoint(last_checkpoint(work_dir),
                                   map_location='cpu')
     scalars = (checkpoint.get('message_hub') or {}).get('log_scalars', {})
-    if 'train/merge_same_class' not in scalars or \
-            'train/merge_epoch' not in scalars:  # before the hook logged them
-        return {}
-    epochs = scalars['train/merge_epoch'].data[0]
-    same = scalars['train/merge_same_class'].data[0]
-    return {int(e): round(100 * float(p), 1)
-            for e, p in zip(epochs, same) if not math.isnan(p)}
+
+    def values(name):
+        buffer = scalars.get(f'train/{name}')
+        return [] if buffer is None else list(buffer.data[0])
+
+    out = {}
+    merge_epochs = values('merge_epoch')
+    for name in ('merge_same_class', 'merge_copy_precision',
+                 'merge_copy_recall'):
+        figure = {int(e): round(100 * float(v), 1)
+                  for e, v in zip(merge_epochs, values(name))
+                  if not math.isnan(v)}
+        if figure:
+            out[name] = figure
+    similarity = values('copy_pair_similarity')
+    if similarity:  # after every epoch from the first
+        out['copy_pair_similarity'] = {
+            epoch: round(100 * float(v), 1)
+            for epoch, v in enumerate(similarity, 1)}
+    return out
+
+
+def merge_purity(work_dir: str) -> Dict[int, float]:
+    """``{epoch: % of merged pairs of the same class}`` (empty for runs
+    without merging or labels): :func:`merge_figures`'
+    ``merge_same_class``."""
+    return merge_figures(work_dir).get('merge_same_class', {})
 
 
 FLOORS = osp.join(REPO, 'docs', 'records', 'floors')

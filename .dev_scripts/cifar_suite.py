@@ -149,8 +149,8 @@ def suite_runs(names, seeds, test=False):
     return runs
 
 
-def linear_probe(record: dict, work_root: str,
-                 do_commit: bool = False) -> float:
+def linear_probe(record: dict, work_root: str, do_commit: bool = False,
+                 records_dir: str = RECORDS) -> float:
     """Linear top-1 (test set) of a run's last checkpoint; cached in the
     record as ``linear_top1`` (committed with ``do_commit``)."""
     if record.get('linear_top1') is not None:
@@ -168,7 +168,7 @@ def linear_probe(record: dict, work_root: str,
     if not top1s:
         raise RuntimeError(f'no accuracy/top1 in {linear_work}')
     record['linear_top1'] = top1s[-1]
-    path = osp.join(RECORDS, f"{record['name']}.json")
+    path = osp.join(records_dir, f"{record['name']}.json")
     with open(path, 'w') as f:
         json.dump(record, f, indent=2)
     if do_commit:

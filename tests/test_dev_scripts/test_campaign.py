@@ -167,6 +167,29 @@ def test_merge_purity_from_the_hooks_message_hub_figures(tmp_path):
     assert campaign.merge_purity(str(tmp_path / 'missing')) == {}
 
 
+def test_merge_figures_on_near_duplicates(tmp_path):
+    """With known copies: precision and recall at each merge, the copies'
+    similarity after every epoch (from the first), in %."""
+    import torch
+    from mmengine.logging import MessageHub
+    hub = MessageHub('copies-test')
+    for epoch in (1, 2, 3):
+        hub.update_scalar('train/copy_pair_similarity', 0.5 + 0.1 * epoch)
+    for epoch, precision, recall in ((2, float('nan'), 0.0),
+                                     (3, 0.25, 0.125)):
+        hub.update_scalar('train/merge_epoch', epoch)
+        hub.update_scalar('train/merge_copy_precision', precision)
+        hub.update_scalar('train/merge_copy_recall', recall)
+    torch.save(dict(meta=dict(epoch=3), state_dict={},
+                    message_hub=hub.state_dict()), tmp_path / 'epoch_3.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    assert campaign.merge_figures(str(tmp_path)) == dict(
+        merge_copy_precision={3: 25.0},
+        merge_copy_recall={2: 0.0, 3: 12.5},
+        copy_pair_similarity={1: 60.0, 2: 70.0, 3: 80.0})
+    assert campaign.merge_purity(str(tmp_path)) == {}
+
+
 def test_final_read_on_the_test_set_knn_or_retrieval(tmp_path, fake_train):
     work, records = str(tmp_path / 'work'), str(tmp_path / 'records')
     knn_run = campaign.Run('k', 'configs/x.py', ['a.b=1'], test=True)

@@ -374,6 +374,18 @@ def test_near_duplicates_switch_adds_copies_with_bank_rows(tiny_cifar10,
     assert state['head.memory_bank.feats'].shape == (16 + 4, 128)
 
 
+def test_npid_trains_on_near_duplicates_with_its_bank_sized(tiny_cifar10,
+                                                            tmp_path):
+    """mmselfsup's NPID on the benchmark (.dev_scripts/near_duplicates.py):
+    its fixed-length bank set to originals + copies."""
+    work = str(tmp_path)
+    run_tool('tools/train.py', NPID, '--work-dir', work, '--cfg-options',
+             _data(tiny_cifar10), 'train_cfg.max_epochs=1',
+             'near_duplicates.fraction=0.25', 'model.memory_bank.length=20')
+    state = _load(osp.join(work, 'epoch_1.pth'))['state_dict']
+    assert state['memory_bank.feature_bank'].shape == (20, 16)
+
+
 def test_merging_on_near_duplicates_logs_precision_and_recall(tiny_cifar10,
                                                               tmp_path):
     """The figures go through mmengine's MessageHub: they ride in the

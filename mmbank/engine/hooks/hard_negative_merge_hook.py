@@ -73,8 +73,9 @@ class HardNegativeMergeHook(Hook):
     training set knows its near-duplicates (a ``pairs`` array of
     ``(original, copy)`` indices, as :class:`~mmbank.datasets.NearDuplicates`
     has),
-    ``train/merge_copy_precision{i}`` (merged pairs that are true copies),
-    ``train/merge_copy_recall{i}`` (true pairs merged) after each merge, and
+    ``train/merge_copy_precision{i}`` (merged pairs that are true copies;
+    NaN while no group has two members) and ``train/merge_copy_recall{i}``
+    (true pairs merged), one value a merge, and
     after every epoch ``train/copy_pair_similarity{i}``, the mean cosine of
     the copies' bank rows (what the instance loss does to them, also before
     the first merge).
@@ -267,13 +268,17 @@ class HardNegativeMergeHook(Hook):
                 if stats['groups']:
                     purity = (f' Merged pairs of the same class: {same:.1%} '
                               f'(chance {chance:.1%}).')
-            if pairs is not None and stats['groups']:
+            if pairs is not None:
+                # one value a merge, like merge_epoch (precision NaN while
+                # no group has two members)
                 precision, recall = copy_pair_recovery(bank.group_ids, pairs)
                 hub.update_scalar(f'train/merge_copy_precision{i or ""}',
                                   precision)
                 hub.update_scalar(f'train/merge_copy_recall{i or ""}', recall)
-                purity += (f' Merged pairs that are true copies: '
-                           f'{precision:.1%}; copies merged: {recall:.1%}.')
+                if stats['groups']:
+                    purity += (f' Merged pairs that are true copies: '
+                               f'{precision:.1%}; copies merged: '
+                               f'{recall:.1%}.')
             runner.logger.info(
                 f'Hard negative merge after epoch {epoch} (bank {i}): '
                 f'{stats["merged"]} of {bank.num_samples} samples in '

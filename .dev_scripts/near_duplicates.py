@@ -1,0 +1,227 @@
+"""The near-duplicate benchmark: does merging find injected copies, and
+does it help?
+
+The CPU protocol's training subset (the first 10,000 CIFAR-10 training
+images) plus near-duplicates of a ``fraction`` of them
+(``mmbank.datasets.NearDuplicates`` through tools/train.py's
+``near_duplicates`` switch: a shift of up to 2 pixels, brightness within
+5%, JPEG at quality 75; seeded; each copy a sample with its own bank row),
+trained by three methods at 32 samples a step for 75 epochs:
+
+- ``npid``: mmselfsup's NPID (its bank sized to the copies too);
+- ``nomerge``: the method at 32 x 4 without merging
+  (configs/ablations/membank-consistency_..._1xb32x4-...);
+- ``full``: the method at 32 x 4 with merging (from epoch 38), whose hook
+  logs, beside class purity, the precision (merged pairs that are true
+  copies) and recall (true copies merged) of every merge and the copies'
+  bank similarity after every epoch, through mmengine's MessageHub.
+
+The kNN monitor's memory is the 10,000 originals only and its queries the
+validation images (training images 45,000-49,999), so every number
+compares with the natural protocol's (cifar_suite.py); ``--test`` is the
+final read, once per setting: kNN on the 10,000 test images and the linear
+probe. The copies' bank similarity at the end is also read from the last
+checkpoint of runs without merging (``copy_pair_similarity``), so the
+arms compare on what the instance loss did to the pairs.
+
+Runs train two at a time with one thread each through campaign.py
+(finished runs skipped, interrupted ones resumed; records in
+``docs/records/near_duplicates/``, committed with ``--commit``).
+
+Usage:
+    python .dev_scripts/near_duplicates.py [--only NAME ...]
+        [--fractions 0.1 0.3] [--seeds 0] [--test] [--parallel 2]
+        [--commit] [--report-only] [--list]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from campaign import (REPO, Run, commit, last_checkpoint,  # noqa: E402
+                      last_monitor_top1, markdown_table, read_records,
+                      run_campaign)
+
+RECORDS = osp.join(REPO, 'docs', 'records', 'near_duplicates')
+COMMAND = 'python .dev_scripts/near_duplicates.py'
+NUM_TRAIN = 10000
+#: method -> (config, label); 32 samples a step, 75 epochs
+METHODS = {
+    'npid': ('configs/npid/npid_resnet18-std-w32_1xb32-coslr-75e_'
+             'cifar10-10k.py', "mmselfsup's NPID, 32 a step"),
+    'nomerge': ('configs/ablations/membank-consistency_resnet18-std-w32_'
+                '1xb32x4-coslr-75e_cifar10-10k.py',
+                'method, 32 x 4, no merging'),
+    'full': ('configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_'
+             'cifar10-10k.py', 'method, 32 x 4, merging'),
+}
+FRACTIONS = (0.1, 0.3)
+#: the copies' settings beside the fraction (NearDuplicates' defaults)
+COPIES = dict(max_shift=2, brightness=0.05, jpeg_quality=75, seed=0)
+
+
+def run_name(method: str, fraction: float, seed: int) -> str:
+    return f'{method}-dup{round(100 * fraction)}_seed{seed}'
+
+
+def make_run(method: str, fraction: float, seed: int = 0,
+             test: bool = False) -> Run:
+    """One run: ``method`` on the protocol's subset plus copies of
+    ``fraction`` of it."""
+    config, _ = METHODS[method]
+    options = [f'near_duplicates.fraction={fraction:g}'] + [
+        f'near_duplicates.{key}={value}' for key, value in COPIES.items()]
+    if method == 'npid':  # mmselfsup's bank has a fixed length
+        num = NUM_TRAIN + int(round(fraction * NUM_TRAIN))
+        options.append(f'model.memory_bank.length={num}')
+    return Run(run_name(method, fraction, seed), config, options, seed=seed,
+               test=test, meta=dict(method=method, fraction=fraction))
+
+
+def runs(methods, fractions, seeds, test=False):
+    return [make_run(m, f, s, test) for s in seeds for f in fractions
+            for m in methods]
+
+
+def copy_similarity(record: dict, work_root: str,
+                    data_prefix: str = 'data/cifar10/',
+                    num_train: int = NUM_TRAIN) -> float:
+    """The copies' mean bank-row cosine (x 100) in a run's last checkpoint:
+    mmbank's ``InstanceMemoryBank`` rows or NPID's ``SimpleMemory``, the
+    pairs rebuilt by ``NearDuplicates`` from the run's settings."""
+    import torch
+    from mmengine.registry import init_default_scope
+
+    import mmbank  # noqa: F401
+    from mmbank.models.utils import pair_similarity
+    from mmengine.runner.checkpoint import _load_checkpoint
+    from mmselfsup.registry import DATASETS
+    state = _load_checkpoint(
+        last_checkpoint(osp.join(work_root, record['name'])),
+        map_location='cpu')['state_dict']
+    rows = state.get('head.memory_bank.feats',
+                     state.get('memory_bank.feature_bank'))
+    init_default_scope('mmselfsup')
+    data = DATASETS.build(dict(
+        type='NearDuplicates', fraction=record['fraction'], **COPIES,
+        dataset=dict(type='OfflineCIFAR10', data_prefix=data_prefix,
+                     test_mode=False, download=False, indices=num_train,
+                     pipeline=[])))
+    rows = torch.nn.functional.normalize(rows.float(), dim=1)
+    return round(100 * pair_similarity(rows, torch.as_tensor(data.pairs)), 1)
+
+
+def last_value(figure: dict):
+    """The value of a ``{epoch: value}`` figure at its last epoch."""
+    return figure[max(figure, key=int)] if figure else None
+
+
+def fmt(values) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return '-'
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
+
+
+def report(recs=None, out_dir: str = RECORDS) -> str:
+    """``README.md`` beside the records: one row per method and fraction
+    (mean ± std over seeds)."""
+    recs = read_records(out_dir) if recs is None else recs
+    header = ['copies', 'method', 'seeds', 'kNN val, backbone',
+              'kNN val, embedding', 'kNN test, backbone',
+              'kNN test, embedding', 'linear test',
+              'merged pairs that are copies (%)', 'copies merged (%)',
+              'merged pairs of the same class (%)',
+              "copies' bank similarity (x 100)", 'command']
+    rows = []
+    for fraction in sorted({r['fraction'] for r in recs}):
+        for method, (_, label) in METHODS.items():
+            rs = [r for r in recs
+                  if r['method'] == method and r['fraction'] == fraction]
+            if not rs:
+                continue
+            copies = [r.get('merge_copies') or {} for r in rs]
+            rows.append([
+                f'{round(100 * fraction)}%', label, str(len(rs)),
+                fmt([last_monitor_top1(r) for r in rs]),
+                fmt([last_monitor_top1(r, 'neck') for r in rs]),
+                fmt([(r.get('test_top1') or {}).get('backbone') for r in rs]),
+                fmt([(r.get('test_top1') or {}).get('neck') for r in rs]),
+                fmt([r.get('linear_top1') for r in rs]),
+                fmt([last_value(c.get('merge_copy_precision')) for c in copies]),
+                fmt([last_value(c.get('merge_copy_recall')) for c in copies]),
+                fmt([last_value(r.get('merge_purity')) for r in rs]),
+                fmt([r.get('copy_similarity') for r in rs]),
+                f'`{COMMAND} --only {method} --fractions {fraction:g}`'])
+    text = ('# Near-duplicate benchmark records\n\nWritten by `python '
+            '.dev_scripts/near_duplicates.py --report-only` from the JSON '
+            'records beside this file. Training: the first 10,000 CIFAR-10 '
+            'training images plus near-duplicates of a fraction of them; '
+            'kNN (k = 200, T = 0.1) memory: the 10,000 originals; '
+            'validation queries: training images 45,000-49,999; test: the '
+            '10,000 test images. Merge figures at the last merge; the '
+            "copies' similarity at the end of training.\n\n" +
+            markdown_table(header, rows) + '\n')
+    os.makedirs(out_dir, exist_ok=True)
+    with open(osp.join(out_dir, 'README.md'), 'w') as f:
+        f.write(text)
+    print(text, flush=True)
+    return text
+
+
+def after_record(record: dict, work_root: str, do_commit: bool,
+                 test: bool) -> None:
+    """Add the copies' final similarity (and with ``test`` the linear
+    probe) to a finished run's record, rewrite the report."""
+    from cifar_suite import linear_probe
+    path = osp.join(RECORDS, f"{record['name']}.json")
+    if record.get('copy_similarity') is None:
+        record['copy_similarity'] = copy_similarity(record, work_root)
+        with open(path, 'w') as f:
+            json.dump(record, f, indent=2)
+        if do_commit:
+            commit([path], f"campaign record: {record['name']} copies' "
+                   'similarity')
+    if test:
+        linear_probe(record, work_root, do_commit, records_dir=RECORDS)
+    report()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--only', nargs='+', choices=list(METHODS),
+                        default=list(METHODS))
+    parser.add_argument('--fractions', type=float, nargs='+',
+                        default=list(FRACTIONS))
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--test', action='store_true',
+                        help='final read: kNN on the test set, linear probe')
+    parser.add_argument('--parallel', type=int, default=2)
+    parser.add_argument('--work-dir', default='work_dirs/near_duplicates')
+    parser.add_argument('--commit', action='store_true')
+    parser.add_argument('--report-only', action='store_true')
+    parser.add_argument('--list', action='store_true',
+                        help='print the runs and their commands')
+    args = parser.parse_args(argv)
+    todo = runs(args.only, args.fractions, args.seeds, args.test)
+    if args.list:
+        for run in todo:
+            print(f'{run.name}: {run.command()}')
+        return 0
+    if not args.report_only:
+        work_root = osp.abspath(args.work_dir)
+        os.makedirs(RECORDS, exist_ok=True)
+        run_campaign(todo, work_root, RECORDS, args.parallel, args.commit,
+                     on_record=lambda rec: after_record(
+                         rec, work_root, args.commit, args.test))
+    report()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The near-duplicate benchmark's bookkeeping (the runs themselves are
+experiments, not tests): its runs, the copies' similarity read from a
+checkpoint, and its report."""
+import json
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..',
+                            '.dev_scripts'))
+import near_duplicates  # noqa: E402
+
+
+def test_runs_add_the_copies_and_size_npids_bank():
+    runs = near_duplicates.runs(['npid', 'full'], [0.1, 0.3], [0])
+    assert [r.name for r in runs] == ['npid-dup10_seed0', 'full-dup10_seed0',
+                                      'npid-dup30_seed0', 'full-dup30_seed0']
+    npid, full = runs[2], runs[3]
+    assert 'near_duplicates.fraction=0.3' in npid.options
+    assert 'near_duplicates.jpeg_quality=75' in full.options
+    # mmselfsup's SimpleMemory has a fixed length: originals + copies
+    assert 'model.memory_bank.length=13000' in npid.options
+    assert not any(o.startswith('model.memory_bank') for o in full.options)
+    assert npid.meta == dict(method='npid', fraction=0.3)
+    for method, (config, _) in near_duplicates.METHODS.items():
+        assert osp.exists(osp.join(near_duplicates.REPO, config)), method
+
+
+@pytest.mark.parametrize('key, sign', [('head.memory_bank.feats', 1.0),
+                                       ('memory_bank.feature_bank', -1.0)])
+def test_copy_similarity_from_the_last_checkpoint(tiny_cifar10, tmp_path,
+                                                  key, sign):
+    """16 originals, 4 copies (fraction 0.25): rows that equal their
+    originals' give 100, opposite rows -100."""
+    from mmselfsup.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmselfsup')
+    data = DATASETS.build(dict(
+        type='NearDuplicates', fraction=0.25, **near_duplicates.COPIES,
+        dataset=dict(type='OfflineCIFAR10', data_prefix=tiny_cifar10,
+                     test_mode=False, download=False, indices=16,
+                     pipeline=[])))
+    rows = torch.randn(20, 8)
+    for original, copy in data.pairs:
+        rows[copy] = sign * 3 * rows[original]  # not normalised
+    work = tmp_path / 'full-dup25_seed0'
+    work.mkdir()
+    torch.save(dict(meta={}, state_dict={key: rows}), work / 'epoch_1.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'epoch_1.pth'))
+    record = dict(name='full-dup25_seed0', fraction=0.25)
+    assert near_duplicates.copy_similarity(
+        record, str(tmp_path), tiny_cifar10, 16) == pytest.approx(100 * sign)
+
+
+def test_report_rows_per_fraction_and_method(tmp_path):
+    def rec(method, fraction, seed, val, copies=None, purity=None):
+        return dict(
+            name=near_duplicates.run_name(method, fraction, seed),
+            method=method, fraction=fraction, seed=seed,
+            curve={'knn/backbone_top1_k200': {'70': 1.0, '75': val},
+                   'knn/neck_top1_k200': {'75': val + 1}},
+            test_top1=dict(backbone=val - 1, neck=val), merge_copies=copies,
+            merge_purity=purity, copy_similarity=90.0 + seed)
+
+    recs = [rec('npid', 0.1, 0, 48.0),
+            rec('full', 0.1, 0, 52.0,
+                copies=dict(merge_copy_precision={'38': 10.0, '75': 40.0},
+                            merge_copy_recall={'75': 60.0}),
+                purity={'75': 80.0}),
+            rec('full', 0.1, 1, 54.0,
+                copies=dict(merge_copy_precision={'75': 50.0},
+                            merge_copy_recall={'75': 70.0}),
+                purity={'75': 82.0})]
+    text = near_duplicates.report(recs, str(tmp_path))
+    assert (tmp_path / 'README.md').read_text() == text
+    body = [[c.strip() for c in r.split('|')[1:-1]]
+            for r in text.splitlines() if r.startswith('|')][2:]
+    assert [r[:3] for r in body] == [
+        ['10%', "mmselfsup's NPID, 32 a step", '1'],
+        ['10%', 'method, 32 x 4, merging', '2']]
+    assert body[0][3:8] == ['48.00', '49.00', '47.00', '48.00', '-']
+    assert body[0][8:11] == ['-', '-', '-']
+    # mean ± std over seeds; merge figures at the last merge
+    assert body[1][3] == '53.00 ± 1.41'
+    assert body[1][8:12] == ['45.00 ± 7.07', '65.00 ± 7.07', '81.00 ± 1.41',
+                             '90.50 ± 0.71']
+    assert body[1][12] == ('`python .dev_scripts/near_duplicates.py --only '
+                           'full --fractions 0.1`')
+    json.dumps(recs)  # records stay plain JSON
