@@ -12,17 +12,5 @@ param_scheduler = [
          begin=0, end=max_epochs)
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=20)  # monitor: 20, 40
-custom_hooks = [
-    dict(type='ChannelsLastHook'),
-    dict(type='MemoryBankSetupHook'),
-    dict(type='CheckInvalidLossHook', interval=1),
-    dict(type='RNGStateHook'),
-    dict(
-        type='HardNegativeMergeHook',
-        start_epoch=29,
-        interval=1,
-        final_ratio=0.1,
-        max_group_size=4,
-        min_similarity=0.7,
-        exact=True),
-]
+custom_hooks = [*_base_.base_hooks,
+                dict(_base_.merge_hook, start_epoch=29)]
