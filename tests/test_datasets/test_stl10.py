@@ -147,8 +147,13 @@ def test_stl10_configs_on_fake_data(tmp_path):
         train = DATASETS.build(
             dict(cfg.train_dataloader.dataset, data_root=str(tmp_path)))
         assert len(train) == 7  # train + unlabeled
-        views = train[6]['inputs']
-        assert len(views) == 2 and tuple(views[0].shape) == (3, 96, 96)
+        # the loader packs the 96 x 96 image; the model's preprocessor
+        # makes its K = 2 views of 96 x 96, batched
+        (image, ) = train[6]['inputs']
+        assert tuple(image.shape) == (3, 96, 96)
+        prep = cfg.model.data_preprocessor
+        assert prep.type == 'BatchedViewsDataPreprocessor'
+        assert (prep.num_views, prep.crop_size) == (2, 96)
         assert int(train[6]['data_samples'].sample_idx.value) == 6
         for split, num in (('train', 3), ('test', 2)):
             loader = cfg[f'knn_{split}_dataloader']
