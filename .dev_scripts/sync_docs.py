@@ -50,7 +50,7 @@ METAFILE_RUNS = {
     f'{PER_IMAGE}/full',
     'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k': 'full-steps',
     'membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k':
-    f'{PER_IMAGE}/full-k2-steps',
+    'full-k2-steps',
 }
 #: record key of a metafile task ("Linear Classification ..." or kNN) ->
 #: {metric: part of the record's value, or None}
