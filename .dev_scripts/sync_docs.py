@@ -183,7 +183,8 @@ def zoo_table(rows=ZOO_RUNS, values=suite_values, floors=None) -> str:
     with one row per ``(method, run, config)`` of ``rows`` that has
     records: test kNN top-1 of the backbone and the embedding and the
     linear probe, mean ± sample std over the ``values(run, ...)`` of its
-    seeds, the training minutes from the logged step times (one thread
+    seeds (the probe's count beside it when fewer seeds have one), the
+    training minutes from the logged step times (one thread
     beside another run) and the run to reproduce it. Links are relative to
     configs/membank/."""
     out = []
@@ -213,11 +214,14 @@ def zoo_table(rows=ZOO_RUNS, values=suite_values, floors=None) -> str:
         minutes = (f'{statistics.mean(step_seconds) * steps / 60:.0f}'
                    if step_seconds else '-')
         link = osp.relpath(osp.join(REPO, config), osp.dirname(MODEL_ZOO))
+        linear = values(run, 'linear_top1')
+        linear_cell = fmt(linear) + (f' (n={len(linear)})' if linear and
+                                     len(linear) != len(backbone) else '')
         table.append([
             method, f'[{osp.splitext(osp.basename(config))[0]}]({link})',
             str(epochs), shape, fmt(backbone),
             fmt(values(run, 'test_top1', 'neck')),
-            fmt(values(run, 'linear_top1')), str(len(backbone)), minutes,
+            linear_cell, str(len(backbone)), minutes,
             f'[`{osp.basename(run)}`]({records}/{run}_seed0.json)'])
     return '\n'.join(out + [markdown_table(header, table)])
 

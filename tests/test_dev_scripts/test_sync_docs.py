@@ -37,7 +37,7 @@ def test_step_shape_from_the_config_name():
 def test_zoo_table_rows_from_the_records():
     records = {('a', 'test_top1', 'backbone'): [50.0, 52.0],
                ('a', 'test_top1', 'neck'): [55.0, 55.0],
-               ('a', 'linear_top1', None): [41.0],
+               ('a', 'linear_top1', None): [41.0],  # one seed of two
                ('a', 'mean_step_seconds', None): [0.5, 0.7],
                ('b', 'test_top1', 'backbone'): [],
                ('c', 'test_top1', 'backbone'): [44.0],
@@ -64,7 +64,8 @@ def test_zoo_table_rows_from_the_records():
     # mean and sample std over seeds; 312 steps of 0.6 s an epoch, 75 epochs
     assert cells == [
         'm', '[m_r18_1xb32x4-coslr-75e_c10](m_r18_1xb32x4-coslr-75e_c10.py)',
-        '75', '32 x 4', '51.00 ± 1.41', '55.00 ± 0.00', '41.00', '2', '234',
+        '75', '32 x 4', '51.00 ± 1.41', '55.00 ± 0.00', '41.00 (n=1)', '2',
+        '234',
         '[`a`](../../docs/records/cifar_suite/a_seed0.json)']
     cells = [c.strip() for c in out[5].split('|')[1:-1]]
     assert cells[1].endswith('(../npid/n_r18_1xb128-coslr-300e_c10.py)')
