@@ -1,4 +1,4 @@
-"""Search for a CPU protocol on which mmselfsup's NPID learns (issue 9).
+"""Search for a CPU protocol on which mmselfsup's NPID learns.
 
 Each candidate is mmselfsup's NPID (configs/protocol_search/
 npid_search_base.py: ResNet-18 standard stem, channels-last, kNN monitor on
@@ -92,7 +92,7 @@ CANDIDATES = [
     # the same minutes at twice the learning rate (the lr-0.03 curve was
     # still rising when its lr had decayed)
     npid_candidate(10000, 128, 0.06, 75, val_interval=10, arch='std-w32'),
-    # four times the optimiser steps in about the same minutes (issue 10:
+    # four times the optimiser steps in about the same minutes (the tuning:
     # the method gained 2.2 points from 32 samples a step instead of 128)
     npid_candidate(10000, 32, 0.03, 75, val_interval=10, arch='std-w32',
                    test=True),

@@ -1,4 +1,4 @@
-"""Tune the method's open choices on the validation split (issue 10).
+"""Tune the method's open choices on the validation split.
 
 Every variant is the full method of the CPU protocol
 (configs/membank/membank_resnet18-std-w32_1xb128x2-coslr-75e_cifar10-10k.py,
