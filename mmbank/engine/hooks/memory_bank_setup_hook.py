@@ -77,6 +77,33 @@ def check_bank_indices(dataset) -> None:
             'dataset that lists every image once instead.')
 
 
+#: transforms that read or pack an image without changing it
+PACKING_TRANSFORMS = ('LoadImageFromFile', 'PackSelfSupInputs',
+                      'PackClsInputs', 'PackInputs')
+
+
+def check_views_are_made(dataset, runner) -> None:
+    """Refuse a training set whose pipeline only reads and packs images
+    (as the dataset bases' ``train_pipeline`` does for batched views) when
+    the model's data preprocessor makes no views either: instance
+    discrimination would then train on the unaugmented images."""
+    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms',
+                         None)
+    if not transforms or any(type(t).__name__ not in PACKING_TRANSFORMS
+                             for t in transforms):
+        return  # no pipeline to judge, or one that transforms
+    preprocessor = getattr(get_model(runner.model), 'data_preprocessor',
+                           None)
+    if getattr(preprocessor, 'num_views', None) is None:
+        raise ValueError(
+            'The training pipeline only reads and packs the images ('
+            + ', '.join(type(t).__name__ for t in transforms) + ') and the '
+            "model's data_preprocessor makes no views, so the network would "
+            'see every image unaugmented: set model.data_preprocessor='
+            "_base_.batched_views (the dataset base's views, made batched) "
+            "or use the base's per_image_pipeline.")
+
+
 @HOOKS.register_module()
 class MemoryBankSetupHook(Hook):
     """Size memory banks from the training set and check the setup.
@@ -89,6 +116,9 @@ class MemoryBankSetupHook(Hook):
       ``SimpleMemory`` (NPID's bank, sized by its config's ``length``) of
       another length: a longer one would silently draw negatives from rows
       that are never updated;
+    - refuses a pipeline that only reads and packs the images when the
+      model's data preprocessor makes no views either (unaugmented
+      training);
     - refuses a training set whose samples do not each have their own
       ``sample_idx`` in ``[0, N)`` (e.g. a ``ConcatDataset``, whose parts
       each number their samples from 0), read from every sample's
@@ -129,6 +159,7 @@ class MemoryBankSetupHook(Hook):
         simple = find_modules(runner, SimpleMemory)
         if banks or simple:
             check_bank_indices(dataset)
+            check_views_are_made(dataset, runner)
         for memory in simple:
             length = memory.feature_bank.shape[0]
             if length != num_samples:

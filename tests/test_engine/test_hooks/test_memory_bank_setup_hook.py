@@ -116,3 +116,43 @@ def test_setup_hook_refuses_npid_memory_of_another_length():
         hook.before_run(_check_hook_runner(
             ConcatDataset([_TinySet.build(3), _TinySet.build(2)]),
             SimpleMemory(length=5, feat_dim=2, momentum=0.5)))
+
+
+def test_setup_hook_refuses_a_run_that_makes_no_views():
+    """A pipeline that only packs (the bases' batched train_pipeline) needs
+    a data preprocessor that makes the views."""
+    from mmengine.dataset import BaseDataset
+
+    import mmbank  # noqa: F401  (registers the transforms and modules)
+    from mmbank.engine.hooks import MemoryBankSetupHook
+    from mmbank.models.data_preprocessors import \
+        BatchedViewsDataPreprocessor
+
+    def dataset(pipeline):
+        import numpy as np
+
+        class Tiny(BaseDataset):
+
+            def load_data_list(self):
+                return [dict(img=np.zeros((4, 4, 3), np.uint8), gt_label=0)
+                        for _ in range(3)]
+
+        from mmengine.registry import DefaultScope
+        with DefaultScope.overwrite_default_scope('mmselfsup'):
+            return Tiny(serialize_data=False, pipeline=pipeline)
+
+    pack = dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx'])
+    hook = MemoryBankSetupHook()
+    runner = _check_hook_runner(dataset([pack]))
+    with pytest.raises(ValueError, match=r'only reads and packs the images '
+                       r"\(PackSelfSupInputs\) and the model's "
+                       r'data_preprocessor makes no views'):
+        hook.before_run(runner)
+    # the views made by the preprocessor, or per image in the loader, pass
+    runner.model.data_preprocessor = BatchedViewsDataPreprocessor(
+        num_views=1, crop_size=4)
+    hook.before_run(runner)
+    flip = dict(type='RandomFlip', prob=0.5)
+    hook.before_run(_check_hook_runner(dataset([
+        dict(type='MultiViewWithIndex', num_views=2, transforms=[flip]),
+        pack])))
