@@ -2,14 +2,17 @@
 
 Usage:
     python tools/retrieval.py CONFIG CHECKPOINT [--ks K [K ...]] [--out FILE]
-        [--no-nmi] [--backbone-only] [--exact] [--seed SEED] [--batch-size N]
+        [--no-nmi] [--backbone-only] [--exact] [--split {test,val}]
+        [--seed SEED] [--batch-size N]
         [--num-workers N] [--work-dir DIR] [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm}] [--debug]
 
 CONFIG is a retrieval config (configs/benchmarks/retrieval/): its ``model``
 is the trained algorithm's and its ``test_dataloader`` the retrieval split
 (the images of the classes not seen in training), without augmentation and
-packing ``gt_label``. The tool extracts the pooled backbone feature and the
+packing ``gt_label``; ``--split val`` reads its ``unseen_val_dataloader``
+instead (training images of the unseen classes held out for choosing
+settings, so the test split is read once). The tool extracts the pooled backbone feature and the
 neck embedding of every image, lets every image query all the others by
 cosine similarity (itself excluded) and prints Recall@K for each K (default:
 the ``ks`` of the config's ``test_evaluator``, else 1 2 4 8) and the NMI of
@@ -88,6 +91,13 @@ def parse_args(argv=None):
         help='exact neighbour search (fixed-point float64), independent of '
         'chunking and BLAS (default: the config\'s test_evaluator.exact, '
         'else float32)')
+    parser.add_argument(
+        '--split',
+        choices=('test', 'val'),
+        default='test',
+        help='the retrieval split: the config\'s test_dataloader (default) '
+        'or its unseen_val_dataloader, a validation split of the unseen '
+        'classes\' training images to choose settings on')
     parser.add_argument('--seed', type=int, default=0, help='k-means seed')
     parser.add_argument('--batch-size', type=positive_int)
     parser.add_argument('--num-workers', type=non_negative_int)
@@ -101,9 +111,19 @@ def parse_args(argv=None):
 
 def retrieval_dataloader_cfg(cfg: Config,
                              batch_size=None,
-                             num_workers=None) -> dict:
-    """The config's ``test_dataloader``, the retrieval split."""
-    loader = cfg.get('test_dataloader', None)
+                             num_workers=None,
+                             split: str = 'test') -> dict:
+    """The retrieval split: the config's ``test_dataloader``, or with
+    ``split='val'`` its ``unseen_val_dataloader``."""
+    if split == 'val':
+        loader = cfg.get('unseen_val_dataloader', None)
+        if not loader or not loader.get('dataset', None):
+            raise KeyError(
+                'The config has no unseen_val_dataloader, the validation '
+                'split of --split val (configs/_base_/unseen_cifar10.py '
+                'defines one).')
+    else:
+        loader = cfg.get('test_dataloader', None)
     if not loader or not loader.get('dataset', None):
         raise KeyError(
             'The config has no test_dataloader: use a retrieval config '
@@ -181,7 +201,7 @@ def run_retrieval(args):
     ks = args.ks or config_ks(cfg)
     exact = args.exact or config_exact(cfg)
     loader_cfg = retrieval_dataloader_cfg(cfg, args.batch_size,
-                                          args.num_workers)
+                                          args.num_workers, args.split)
     init_default_scope(cfg.get('default_scope', 'mmselfsup'))
     if args.launcher != 'none' and not init_cpu_distributed(args.launcher) \
             and not torch.distributed.is_initialized():
@@ -219,6 +239,7 @@ def run_retrieval(args):
             dict(
                 config=args.config,
                 checkpoint=args.checkpoint,
+                split=args.split,
                 num_images=int(labels.numel()),
                 num_classes=int(len(labels.unique())),
                 ks=list(ks),

@@ -243,3 +243,22 @@ class TestBadInput:
     def test_bad_ks(self, tool, stand_in_checkpoint):
         with pytest.raises(SystemExit):
             tool.parse_args([STAND_IN, stand_in_checkpoint, '--ks', '0'])
+
+
+def test_split_val_reads_the_unseen_classes_validation_images(tool):
+    """--split val: the unseen classes' held-out training images (for
+    choosing settings), not the test images."""
+    cfg = Config.fromfile(
+        osp.join(RETRIEVAL, 'resnet18-std-w32_retrieval_cifar10-5to9.py'))
+    test = tool.retrieval_dataloader_cfg(cfg)
+    val = tool.retrieval_dataloader_cfg(cfg, batch_size=7, split='val')
+    assert test['dataset']['dataset']['test_mode'] is True
+    assert val['dataset']['dataset']['test_mode'] is False
+    assert tuple(val['dataset']['dataset']['index_range']) == (45000, 50000)
+    assert val['dataset']['classes'] == test['dataset']['classes'] == \
+        [5, 6, 7, 8, 9]
+    assert val['batch_size'] == 7
+    # a config without that split says so
+    with pytest.raises(KeyError, match='no unseen_val_dataloader'):
+        tool.retrieval_dataloader_cfg(Config(dict(test_dataloader=test)),
+                                      split='val')
