@@ -177,7 +177,8 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
 def after_record(record: dict, work_root: str, do_commit: bool,
                  test: bool) -> None:
     """Add the copies' final similarity (and with ``test`` the linear
-    probe) to a finished run's record, rewrite the report."""
+    probe) to a finished run's record, rewrite the report (committed with
+    ``do_commit``)."""
     from cifar_suite import linear_probe
     path = osp.join(RECORDS, f"{record['name']}.json")
     if record.get('copy_similarity') is None:
@@ -190,6 +191,9 @@ def after_record(record: dict, work_root: str, do_commit: bool,
     if test:
         linear_probe(record, work_root, do_commit, records_dir=RECORDS)
     report()
+    if do_commit:
+        commit([osp.join(RECORDS, 'README.md')],
+               f"near-duplicate report: with {record['name']}")
 
 
 def main(argv=None) -> int:
