@@ -60,6 +60,10 @@ class Run:
         retrieval_config (str, optional): The test read is
             ``tools/retrieval.py`` of this config (Recall@K, NMI: the
             record's ``test_retrieval``) instead of ``tools/knn.py``.
+        val_retrieval (bool): Also read ``retrieval_config``'s validation
+            split (``--split val``) after training: the record's
+            ``val_retrieval``, for choosing settings without the test set.
+            Defaults to False.
         branch_from (Run, optional): A shorter run whose first epochs are
             this run's (same config up to options that act later, e.g.
             ``train_cfg.max_epochs``): it is trained once (no record) and
@@ -74,6 +78,12 @@ class Run:
     meta: dict = field(default_factory=dict)
     retrieval_config: Optional[str] = None
     branch_from: Optional['Run'] = None
+    val_retrieval: bool = False
+
+    def __post_init__(self) -> None:
+        if self.val_retrieval and not self.retrieval_config:
+            raise ValueError(f'{self.name}: val_retrieval reads the '
+                             'retrieval_config\'s validation split; give one')
 
     def train_args(self, work_dir: str) -> List[str]:
         return [
@@ -339,6 +349,19 @@ def final_read(run: Run, work: str, log: str, threads_env: dict) -> dict:
             for part, acc in result['accuracy'].items()}
 
 
+def val_read(run: Run, work: str, log: str, threads_env: dict) -> dict:
+    """Recall@K and NMI of a run's last checkpoint on its retrieval
+    config's validation split (``tools/retrieval.py --split val``):
+    ``{part: {'recall@K': %, 'nmi': %}}``, kept in the work directory."""
+    out = osp.join(work, 'retrieval_val.json')
+    if not osp.exists(out):
+        _run(['tools/retrieval.py', run.retrieval_config,
+              last_checkpoint(work), '--split', 'val', '--out', out], log,
+             threads_env)
+    with open(out) as f:
+        return json.load(f)['results']
+
+
 def _train(run: Run, work: str, threads_env: dict,
            branch_point=None) -> dict:
     """Train ``run`` in ``work`` unless its ``trained.json`` says it
@@ -413,6 +436,8 @@ def train_and_record(run: Run, work_root: str, records_dir: str,
     record['resumed'] = train_info['resumed']
     if train_info.get('adopted'):  # trained outside the campaign: by what
         record['adopted'] = train_info['adopted']
+    if run.val_retrieval:
+        record['val_retrieval'] = val_read(run, work, log, threads_env)
     if run.test:
         record[_test_key(run)] = final_read(run, work, log, threads_env)
     return _write_record(record, record_path, do_commit)

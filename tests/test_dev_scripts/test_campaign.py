@@ -227,6 +227,27 @@ def test_final_read_on_the_test_set_knn_or_retrieval(tmp_path, fake_train):
     assert [c[0] for c in fake_train[4:]] == ['tools/retrieval.py']
 
 
+def test_validation_retrieval_read(tmp_path, fake_train):
+    work, records = str(tmp_path / 'work'), str(tmp_path / 'records')
+    run = campaign.Run('v', 'configs/y.py', retrieval_config='configs/r.py',
+                       val_retrieval=True)
+    rec = campaign.train_and_record(run, work, records)
+    # the real parser accepted the command; the validation split, not test
+    read = fake_train[1]
+    assert read[:3] == ['tools/retrieval.py', 'configs/r.py',
+                        osp.join(work, 'v', 'epoch_2.pth')]
+    assert read[read.index('--split') + 1] == 'val'
+    assert read[read.index('--out') + 1] == osp.join(work, 'v',
+                                                     'retrieval_val.json')
+    assert rec['val_retrieval'] == dict(backbone={'recall@1': 60.0,
+                                                  'nmi': 20.0})
+    assert 'test_retrieval' not in rec and len(fake_train) == 2
+    # without a retrieval config there is nothing to read: refused before
+    # anything trains
+    with pytest.raises(ValueError, match='retrieval_config'):
+        campaign.Run('w', 'configs/y.py', val_retrieval=True)
+
+
 def test_branched_runs_share_the_first_epochs(tmp_path, fake_train):
     work, records = str(tmp_path / 'work'), str(tmp_path / 'records')
     first = campaign.Run('first2e', 'configs/x.py',

@@ -3,7 +3,7 @@ config's split.
 
 Usage:
     python tools/benchmarks/retrieval_floors.py CONFIG [--ks 1 2 4 8]
-        [--seed 0] [--no-network] [--out floors.json]
+        [--split {test,val}] [--seed 0] [--no-network] [--out floors.json]
         [--cfg-options KEY=VALUE ...] [--debug]
 
 Scores, as tools/retrieval.py scores a trained model (every image queries
@@ -12,7 +12,9 @@ classes), features that involve no training: raw pixels standardised per
 channel (the config's preprocessor mean/std), raw pixels centred per image,
 and the randomly initialised network (backbone and embedding) built under
 ``--seed`` as a training run of that seed starts. A trained model is worth
-something only above these. For example, the unseen-category stand-in:
+something only above these. ``--split val`` scores the config's
+``unseen_val_dataloader``, as ``tools/retrieval.py --split val`` does.
+For example, the unseen-category stand-in:
 
     python tools/benchmarks/retrieval_floors.py \\
         configs/benchmarks/retrieval/resnet18-std-w32_retrieval_cifar10-5to9.py
@@ -46,6 +48,9 @@ def parse_args(argv=None):
     parser.add_argument('config', help='retrieval config')
     parser.add_argument('--ks', type=positive_int, nargs='+',
                         help='Recall@K for these K (default: the config\'s)')
+    parser.add_argument('--split', choices=('test', 'val'), default='test',
+                        help='the config\'s test_dataloader (default) or its '
+                        'unseen_val_dataloader, as tools/retrieval.py reads')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the random network and of k-means')
     parser.add_argument('--no-network', action='store_true',
@@ -57,10 +62,12 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def retrieval_floors(cfg, ks, seed=0, network=True) -> dict:
-    """``{floor name: {feature: {'recall@K': %, 'nmi': %}}}``."""
+def retrieval_floors(cfg, ks, seed=0, network=True, split='test') -> dict:
+    """``{floor name: {feature: {'recall@K': %, 'nmi': %}}}`` of the
+    ``split`` (``'test'`` or ``'val'``) of a retrieval config."""
     init_default_scope(cfg.get('default_scope', 'mmselfsup'))
-    loader = Runner.build_dataloader(retrieval_dataloader_cfg(cfg), seed=0)
+    loader = Runner.build_dataloader(
+        retrieval_dataloader_cfg(cfg, split=split), seed=0)
     pixels = collect_pixels(loader, *preprocessor_stats(cfg))
     out = {}
     for name in PIXEL_NORMALISATIONS:
@@ -83,14 +90,16 @@ def main(argv=None) -> dict:
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
         result = retrieval_floors(cfg, args.ks or config_ks(cfg), args.seed,
-                                  network=not args.no_network)
-        print(f'Retrieval floors of {args.config} (in %):')
+                                  network=not args.no_network,
+                                  split=args.split)
+        print(f'Retrieval floors of {args.config}, {args.split} split '
+              '(in %):')
         print(format_results(result))
         if args.out:
             os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
             with open(args.out, 'w') as f:
-                json.dump(dict(config=args.config, seed=args.seed,
-                               floors=result), f, indent=2)
+                json.dump(dict(config=args.config, split=args.split,
+                               seed=args.seed, floors=result), f, indent=2)
     return result
 
 
