@@ -63,6 +63,34 @@ def test_floors_of_the_unseen_classes(tool, tiny_cifar10, tmp_path):
                                                   'pixels_centred')}
 
 
+def test_validation_split_scores_the_unseen_training_images(
+        tool, tiny_cifar10, tmp_path):
+    from mmbank.datasets import OfflineCIFAR10
+    out = tmp_path / 'val.json'
+    # training images 6-15 stand in for 45,000-49,999
+    result = tool.main([
+        STAND_IN, '--split', 'val', '--ks', '1', '2', '--no-network',
+        '--out', str(out), '--cfg-options',
+        f'unseen_val_dataloader.dataset.dataset.data_prefix={tiny_cifar10}',
+        'unseen_val_dataloader.dataset.dataset.index_range=(6,16)'
+    ])
+    ds = OfflineCIFAR10(data_prefix=tiny_cifar10, test_mode=False,
+                        pipeline=[])
+    keep = [i for i in range(6, 16) if ds.get_data_info(i)['gt_label'] >= 5]
+    assert 2 <= len(keep) < 10  # some of the 10, not all
+    images = torch.stack([
+        torch.as_tensor(ds.get_data_info(i)['img']).permute(2, 0, 1)
+        for i in keep
+    ])
+    labels = torch.tensor([ds.get_data_info(i)['gt_label'] for i in keep])
+    expected = retrieval_scores(pixel_features(images, 'pixels_centred'),
+                                labels, (1, 2), seed=0)
+    for name, value in expected.items():
+        assert result['pixels_centred'][name] == pytest.approx(100 * value)
+    with open(out) as f:
+        assert json.load(f)['split'] == 'val'
+
+
 def test_user_errors_end_in_one_line(tool, capsys, tmp_path):
     assert user_error(capsys, tool.main, [str(tmp_path / 'nope.py')]) == \
         f'Config not found: {tmp_path / "nope.py"}'
