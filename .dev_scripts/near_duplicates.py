@@ -14,7 +14,12 @@ trained by three methods at 32 samples a step for 75 epochs:
 - ``full``: the method at 32 x 4 with merging (from epoch 38), whose hook
   logs, beside class purity, the precision (merged pairs that are true
   copies) and recall (true copies merged) of every merge and the copies'
-  bank similarity after every epoch, through mmengine's MessageHub.
+  bank similarity after every epoch, through mmengine's MessageHub;
+- ``full-r50``, ``full-r50-sim0.9``: the same, merging up to 50% of the
+  samples instead of 10% (the bound that caps the copies merged), and
+  that with pairs of cosine >= 0.9 only instead of 0.7; both resume from
+  the first 35 epochs of ``nomerge`` (trained once, shared), as they are
+  the same run until the first merge.
 
 The kNN monitor's memory is the 10,000 originals only and its queries the
 validation images (training images 45,000-49,999), so every number
@@ -49,14 +54,26 @@ RECORDS = osp.join(REPO, 'docs', 'records', 'near_duplicates')
 COMMAND = 'python .dev_scripts/near_duplicates.py'
 NUM_TRAIN = 10000
 #: method -> (config, label); 32 samples a step, 75 epochs
+_FULL = ('configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_'
+         'cifar10-10k.py')
 METHODS = {
     'npid': ('configs/npid/npid_resnet18-std-w32_1xb32-coslr-75e_'
              'cifar10-10k.py', "mmselfsup's NPID, 32 a step"),
     'nomerge': ('configs/ablations/membank-consistency_resnet18-std-w32_'
                 '1xb32x4-coslr-75e_cifar10-10k.py',
                 'method, 32 x 4, no merging'),
-    'full': ('configs/membank/membank_resnet18-std-w32_1xb32x4-coslr-75e_'
-             'cifar10-10k.py', 'method, 32 x 4, merging'),
+    'full': (_FULL, 'method, 32 x 4, merging'),
+    # the merge bound and criterion (the full method's hook options): at
+    # most 10% of the samples merged caps the copies merged at about 650
+    # pairs of 3,000 with 30% copies
+    'full-r50': (_FULL, 'method, 32 x 4, merging up to 50%'),
+    'full-r50-sim0.9': (_FULL, 'method, 32 x 4, merging up to 50%, '
+                        'cosine >= 0.9'),
+}
+#: merge-hook options of the variants of ``full``
+MERGE_OPTIONS = {
+    'full-r50': dict(final_ratio=0.5),
+    'full-r50-sim0.9': dict(final_ratio=0.5, min_similarity=0.9),
 }
 FRACTIONS = (0.1, 0.3)
 #: the copies' settings beside the fraction (NearDuplicates' defaults)
@@ -74,11 +91,24 @@ def make_run(method: str, fraction: float, seed: int = 0,
     config, _ = METHODS[method]
     options = [f'near_duplicates.fraction={fraction:g}'] + [
         f'near_duplicates.{key}={value}' for key, value in COPIES.items()]
+    branch = None
+    if method in MERGE_OPTIONS:
+        from tuning import SHARED_EPOCHS, hook_key
+        # identical to the method without merging until the first merge
+        # (epoch 38): resumed from its first 35 epochs, trained once
+        branch = Run(
+            f'nomerge-first{SHARED_EPOCHS}e-dup{round(100 * fraction)}'
+            f'_seed{seed}', METHODS['nomerge'][0],
+            options + [f'train_cfg.max_epochs={SHARED_EPOCHS}'], seed=seed)
+        hook = hook_key(config, 'HardNegativeMergeHook')
+        options += [f'{hook}.{key}={value}'
+                    for key, value in MERGE_OPTIONS[method].items()]
     if method == 'npid':  # mmselfsup's bank has a fixed length
         num = NUM_TRAIN + int(round(fraction * NUM_TRAIN))
         options.append(f'model.memory_bank.length={num}')
     return Run(run_name(method, fraction, seed), config, options, seed=seed,
-               test=test, meta=dict(method=method, fraction=fraction))
+               test=test, meta=dict(method=method, fraction=fraction),
+               branch_from=branch)
 
 
 def runs(methods, fractions, seeds, test=False):

@@ -28,6 +28,35 @@ def test_runs_add_the_copies_and_size_npids_bank():
         assert osp.exists(osp.join(near_duplicates.REPO, config)), method
 
 
+def test_merge_variants_set_the_merge_hooks_options():
+    from mmengine.config import Config, DictAction
+    run = near_duplicates.make_run('full-r50-sim0.9', 0.3)
+    assert run.name == 'full-r50-sim0.9-dup30_seed0'
+    cfg = Config.fromfile(osp.join(near_duplicates.REPO, run.config))
+    cfg.merge_from_dict({
+        k: DictAction._parse_iterable(v)
+        for k, v in (o.split('=', 1) for o in run.options)
+    })
+    hooks = [h for h in cfg.custom_hooks
+             if h['type'] == 'HardNegativeMergeHook']
+    assert len(hooks) == 1
+    assert hooks[0]['final_ratio'] == 0.5
+    assert hooks[0]['min_similarity'] == 0.9
+    assert hooks[0]['start_epoch'] == 38  # the rest as in the config
+    assert cfg.near_duplicates.fraction == 0.3
+    # the plain method keeps the config's hook and trains from the start
+    full = near_duplicates.make_run('full', 0.3)
+    assert not any('custom_hooks' in o for o in full.options)
+    assert full.branch_from is None
+    # the variants resume from the first 35 epochs without merging, with
+    # the same copies
+    branch = run.branch_from
+    assert branch.name == 'nomerge-first35e-dup30_seed0'
+    assert branch.config == near_duplicates.METHODS['nomerge'][0]
+    assert branch.options == full.options + ['train_cfg.max_epochs=35']
+    assert hooks[0]['start_epoch'] > 35
+
+
 @pytest.mark.parametrize('key, sign', [('head.memory_bank.feats', 1.0),
                                        ('memory_bank.feature_bank', -1.0)])
 def test_copy_similarity_from_the_last_checkpoint(tiny_cifar10, tmp_path,
