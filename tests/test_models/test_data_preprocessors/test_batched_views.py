@@ -388,6 +388,13 @@ def test_hue_leaves_gray_alone_and_a_half_turn_complements():
     for turn in (1 / 3, 4 / 3, -2 / 3, -5 / 3):
         shifted = adjust_hue(red, torch.tensor([turn])).flatten()
         assert torch.allclose(shifted, green, atol=1e-5), turn
+    # two largest channels tie: yellow (60 degrees) and cyan (180) turn a
+    # sixth to green (120) and blue (240)
+    tied = torch.tensor([[1., 1., 0.2], [0.2, 1., 1.]]).view(2, 3, 1, 1)
+    assert torch.allclose(
+        adjust_hue(tied, torch.tensor([1 / 6, 1 / 6])).view(2, 3),
+        torch.tensor([[0.2, 1., 0.2], [0.2, 0.2, 1.]]),
+        atol=1e-6)
 
 
 def test_jitter_runs_each_samples_own_order():
