@@ -38,9 +38,9 @@ The colour operations are plain torch, about twice as fast as kornia's
 ``adjust_contrast_with_mean_subtraction``,
 ``adjust_saturation_with_gray_subtraction``, ``adjust_hue``; kornia 0.9.0)
 for the same results (the tests check the hue against kornia's to 1e-5):
-the jitter of ``(256, 3, 32, 32)`` views took 33 us an image against 77 on
-one thread, 23 against 49 on two, the hue alone 19 against 57 and 12
-against 34 (``tools/analysis_tools/benchmark_views.py``, docs/benchmarks.md).
+the jitter of ``(256, 3, 32, 32)`` views took 27 us an image against 91 on
+one thread, 21 against 60 on two, the hue alone 11 against 64 and 8
+against 39 (``tools/analysis_tools/benchmark_views.py``, docs/benchmarks.md).
 Kornia's HSV round trip and its grayscale conversion (13-18 us an image in
 its contrast and saturation against 1.6 here) make the difference.
 """
