@@ -133,7 +133,8 @@ def report_text(recs, floors) -> str:
 
 
 def report(do_commit: bool = False) -> str:
-    text = report_text(read_records(RECORDS), val_floors())
+    runs = [r for r in read_records(RECORDS) if 'val_retrieval' in r]
+    text = report_text(runs, val_floors())
     path = osp.join(RECORDS, 'README.md')
     with open(path, 'w') as f:
         f.write(text)
