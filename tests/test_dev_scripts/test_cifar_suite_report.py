@@ -88,18 +88,21 @@ def test_seeded_runs_repeat_and_others_do_not():
 
 
 def test_unseen_stand_in_runs_and_table():
-    runs = cifar_suite.suite_runs(['npid', 'full-0to4'], [0, 1], test=True)
-    assert [r.name for r in runs] == ['npid_seed0', 'full-0to4_seed0',
-                                      'npid_seed1']
+    runs = cifar_suite.suite_runs(['npid', 'full-20k-0to4'], [0, 1],
+                                  test=True)
+    # the stand-in's runs are seeded and read their validation split
+    assert [r.name for r in runs] == ['npid_seed0', 'full-20k-0to4_seed0',
+                                      'npid_seed1', 'full-20k-0to4_seed1']
     stand_in = runs[1]
     assert stand_in.retrieval_config == cifar_suite.UNSEEN_RETRIEVAL
-    assert stand_in.config.endswith('_cifar10-0to4.py') and stand_in.test
-    assert runs[0].retrieval_config is None
+    assert stand_in.config.endswith('_cifar10-20k-0to4.py') and stand_in.test
+    assert stand_in.val_retrieval and runs[3].seed == 1
+    assert runs[0].retrieval_config is None and not runs[0].val_retrieval
     floors = dict(pixels_centred={'recall@1': 55.8, 'recall@8': 92.1,
                                   'nmi': 12.3},
                   random_neck={'recall@1': 41.4, 'recall@8': 88.9,
                                'nmi': 8.0})
-    recs = [dict(run='full-0to4', test_retrieval=dict(
+    recs = [dict(run='full-20k-0to4', test_retrieval=dict(
         backbone={'recall@1': 60.0, 'recall@8': 95.0, 'nmi': 20.0},
         neck={'recall@1': 58.0, 'recall@8': 94.0, 'nmi': 18.5}))]
     rows = [r for r in cifar_suite.unseen_table(recs, floors).splitlines()
@@ -112,7 +115,7 @@ def test_unseen_stand_in_runs_and_table():
     assert body[2][1:7] == ['60.00', '95.00', '20.00', '58.00', '94.00',
                             '18.50']
     assert body[2][-1] == ('`python .dev_scripts/cifar_suite.py '
-                           '--only full-0to4 --test`')
+                           '--only full-20k-0to4 --test`')
     # no run of the stand-in: no table
     assert cifar_suite.unseen_table([], floors) == ''
 

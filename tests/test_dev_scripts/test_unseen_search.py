@@ -69,3 +69,44 @@ def test_report_gives_margins_over_the_best_floor():
     assert backbone[col['NMI over best floor']] == '+1.00'
     assert neck[col['R@1 over best floor']] == '-1.50'
     assert neck[col['NMI over best floor']] == '-1.50'
+
+
+def test_report_reads_the_runs_beside_the_floors_file(tmp_path, monkeypatch):
+    import json
+    floors = dict(pixels_centred={'recall@1': 54.5, 'nmi': 13.8})
+    (tmp_path / 'floors_val.json').write_text(json.dumps(dict(floors=floors)))
+    rec = dict(name='npid-0to4-first20k-b32-75e', num_train=10000, batch=32,
+               epochs=75, train_minutes=30.0,
+               val_retrieval=dict(backbone={'recall@1': 56.7, 'nmi': 13.5}))
+    (tmp_path / f"{rec['name']}.json").write_text(json.dumps(rec))
+    monkeypatch.setattr(unseen_search, 'RECORDS', str(tmp_path))
+    monkeypatch.setattr(unseen_search, 'FLOORS',
+                        str(tmp_path / 'floors_val.json'))
+    text = unseen_search.report()
+    assert '| npid-0to4-first20k-b32-75e, backbone' in text
+    assert '+2.20' in text and '-0.30' in text
+    assert (tmp_path / 'README.md').read_text() == text
+
+
+def test_chosen_stand_in_configs_train_on_the_chosen_candidate_set():
+    """cifar_suite's stand-in configs are the search's chosen candidate
+    (classes 0-4 of the first 20,000 images, 32 a step, 75 epochs)."""
+    import cifar_suite
+    (chosen, ) = [c for c in unseen_search.CANDIDATES
+                  if c.name == 'npid-0to4-first20k-b32-75e']
+    want = _resolved(chosen)
+    for name, (config, _) in cifar_suite.UNSEEN_RUNS.items():
+        cfg = Config.fromfile(osp.join(unseen_search.REPO, config))
+        data = cfg.train_dataloader
+        assert data.dataset.to_dict() == want.train_dataloader.dataset.\
+            to_dict(), name
+        assert data.batch_size == 32
+        assert cfg.train_cfg.max_epochs == 75
+        assert cfg.optim_wrapper.optimizer.lr == \
+            want.optim_wrapper.optimizer.lr
+        hooks = [h['type'] for h in cfg.custom_hooks]
+        assert ('HardNegativeMergeHook' in hooks) == name.startswith('full')
+    npid = Config.fromfile(osp.join(unseen_search.REPO,
+                                    cifar_suite.UNSEEN_RUNS[
+                                        'npid-20k-0to4'][0]))
+    assert npid.model == want.model
