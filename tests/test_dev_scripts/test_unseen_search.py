@@ -90,7 +90,8 @@ def test_report_reads_the_runs_beside_the_floors_file(tmp_path, monkeypatch):
 
 def test_chosen_stand_in_configs_train_on_the_chosen_candidate_set():
     """cifar_suite's stand-in configs are the search's chosen candidate
-    (classes 0-4 of the first 20,000 images, 32 a step, 75 epochs)."""
+    (classes 0-4 of the first 20,000 images, 32 a step), for 75 epochs or,
+    the ``-150e`` runs, 150 with the cosine schedule over all of them."""
     import cifar_suite
     (chosen, ) = [c for c in unseen_search.CANDIDATES
                   if c.name == 'npid-0to4-first20k-b32-75e']
@@ -101,7 +102,10 @@ def test_chosen_stand_in_configs_train_on_the_chosen_candidate_set():
         assert data.dataset.to_dict() == want.train_dataloader.dataset.\
             to_dict(), name
         assert data.batch_size == 32
-        assert cfg.train_cfg.max_epochs == 75
+        epochs = 150 if name.endswith('-150e') else 75
+        assert cfg.train_cfg.max_epochs == epochs, name
+        (cosine, ) = cfg.param_scheduler
+        assert (cosine.T_max, cosine.end) == (epochs, epochs), name
         assert cfg.optim_wrapper.optimizer.lr == \
             want.optim_wrapper.optimizer.lr
         hooks = [h['type'] for h in cfg.custom_hooks]
@@ -110,3 +114,19 @@ def test_chosen_stand_in_configs_train_on_the_chosen_candidate_set():
                                     cifar_suite.UNSEEN_RUNS[
                                         'npid-20k-0to4'][0]))
     assert npid.model == want.model
+
+
+def test_npid_150e_config_resolves_to_the_search_candidate():
+    """The stand-in's 150-epoch NPID config trains exactly what the search's
+    ``npid-0to4-first20k-b32-150e`` trained (its work directory is reused
+    as the suite's seed 0): every key equal but the base's unused top-level
+    ``max_epochs``."""
+    import cifar_suite
+    (searched, ) = [c for c in unseen_search.CANDIDATES
+                    if c.name == 'npid-0to4-first20k-b32-150e']
+    want = _resolved(searched).to_dict()
+    got = Config.fromfile(osp.join(
+        unseen_search.REPO,
+        cifar_suite.UNSEEN_RUNS['npid-20k-0to4-150e'][0])).to_dict()
+    assert (want.pop('max_epochs'), got.pop('max_epochs')) == (75, 150)
+    assert got == want
