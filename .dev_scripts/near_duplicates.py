@@ -116,17 +116,16 @@ def runs(methods, fractions, seeds, test=False):
             for m in methods]
 
 
-def copy_similarity(record: dict, work_root: str,
-                    data_prefix: str = 'data/cifar10/',
-                    num_train: int = NUM_TRAIN) -> float:
-    """The copies' mean bank-row cosine (x 100) in a run's last checkpoint:
-    mmbank's ``InstanceMemoryBank`` rows or NPID's ``SimpleMemory``, the
-    pairs rebuilt by ``NearDuplicates`` from the run's settings."""
+def copy_rows_and_pairs(record: dict, work_root: str,
+                        data_prefix: str = 'data/cifar10/',
+                        num_train: int = NUM_TRAIN):
+    """The L2-normalised bank rows of a run's last checkpoint (mmbank's
+    ``InstanceMemoryBank`` or NPID's ``SimpleMemory``) and the ``(M, 2)``
+    copy pairs, rebuilt by ``NearDuplicates`` from the run's settings."""
     import torch
     from mmengine.registry import init_default_scope
 
     import mmbank  # noqa: F401
-    from mmbank.models.utils import pair_similarity
     from mmengine.runner.checkpoint import _load_checkpoint
     from mmselfsup.registry import DATASETS
     state = _load_checkpoint(
@@ -141,7 +140,37 @@ def copy_similarity(record: dict, work_root: str,
                      test_mode=False, download=False, indices=num_train,
                      pipeline=[])))
     rows = torch.nn.functional.normalize(rows.float(), dim=1)
-    return round(100 * pair_similarity(rows, torch.as_tensor(data.pairs)), 1)
+    return rows, torch.as_tensor(data.pairs)
+
+
+def copy_similarity(record: dict, work_root: str,
+                    data_prefix: str = 'data/cifar10/',
+                    num_train: int = NUM_TRAIN) -> float:
+    """The copies' mean bank-row cosine (x 100) at the end of a run."""
+    from mmbank.models.utils import pair_similarity
+    rows, pairs = copy_rows_and_pairs(record, work_root, data_prefix,
+                                      num_train)
+    return round(100 * pair_similarity(rows, pairs), 1)
+
+
+def copy_softmax(record: dict, work_root: str,
+                 data_prefix: str = 'data/cifar10/',
+                 num_train: int = NUM_TRAIN) -> dict:
+    """What the instance softmax (the run's temperature) does to the
+    copies at the end of a run (``pair_softmax_share`` of the last bank):
+    the partner's share of the mass, how often it is the nearest other
+    row, and the copies' instance loss with the partner a negative or,
+    merged, a positive."""
+    from mmengine.config import Config
+
+    from mmbank.models.utils import pair_softmax_share
+    rows, pairs = copy_rows_and_pairs(record, work_root, data_prefix,
+                                      num_train)
+    temperature = Config.fromfile(osp.join(REPO, record['config'])) \
+        .model.head.temperature
+    share = pair_softmax_share(rows, pairs, temperature)
+    return dict(temperature=temperature,
+                **{k: round(v, 4) for k, v in share.items()})
 
 
 def last_value(figure: dict):
@@ -167,7 +196,10 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
               'kNN test, embedding', 'linear test',
               'merged pairs that are copies (%)', 'copies merged (%)',
               'merged pairs of the same class (%)',
-              "copies' bank similarity (x 100)", 'command']
+              "copies' bank similarity (x 100)",
+              "partner's share of a copy's softmax (%)",
+              "copies' instance loss, partner a negative / merged",
+              'command']
     rows = []
     for fraction in sorted({r['fraction'] for r in recs}):
         for method, (_, label) in METHODS.items():
@@ -187,6 +219,11 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
                 fmt([last_value(c.get('merge_copy_recall')) for c in copies]),
                 fmt([last_value(r.get('merge_purity')) for r in rs]),
                 fmt([r.get('copy_similarity') for r in rs]),
+                fmt([100 * r['copy_softmax']['partner_share'] for r in rs
+                     if r.get('copy_softmax')]),
+                ' / '.join(fmt([(r.get('copy_softmax') or {}).get(k)
+                                for r in rs])
+                           for k in ('nll_apart', 'nll_merged')),
                 f'`{COMMAND} --only {method} --fractions {fraction:g}`'])
     text = ('# Near-duplicate benchmark records\n\nWritten by `python '
             '.dev_scripts/near_duplicates.py --report-only` from the JSON '
@@ -195,7 +232,12 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
             'kNN (k = 200, T = 0.1) memory: the 10,000 originals; '
             'validation queries: training images 45,000-49,999; test: the '
             '10,000 test images. Merge figures at the last merge; the '
-            "copies' similarity at the end of training.\n\n" +
+            "copies' similarity at the end of training, and what the "
+            "instance softmax over the last bank does to them (each copy's "
+            "own row as its query, the run's temperature; "
+            '`pair_softmax_share`): the mass its partner takes, and its '
+            'loss with the partner a negative (apart) or a positive '
+            '(merged).\n\n' +
             markdown_table(header, rows) + '\n')
     os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
@@ -211,13 +253,15 @@ def after_record(record: dict, work_root: str, do_commit: bool,
     ``do_commit``)."""
     from cifar_suite import linear_probe
     path = osp.join(RECORDS, f"{record['name']}.json")
-    if record.get('copy_similarity') is None:
+    if record.get('copy_similarity') is None or \
+            record.get('copy_softmax') is None:
         record['copy_similarity'] = copy_similarity(record, work_root)
+        record['copy_softmax'] = copy_softmax(record, work_root)
         with open(path, 'w') as f:
             json.dump(record, f, indent=2)
         if do_commit:
             commit([path], f"campaign record: {record['name']} copies' "
-                   'similarity')
+                   'similarity and softmax share')
     if test:
         linear_probe(record, work_root, do_commit, records_dir=RECORDS)
     report()
@@ -239,6 +283,10 @@ def main(argv=None) -> int:
     parser.add_argument('--work-dir', default='work_dirs/near_duplicates')
     parser.add_argument('--commit', action='store_true')
     parser.add_argument('--report-only', action='store_true')
+    parser.add_argument('--rescore', action='store_true',
+                        help="add the copies' similarity and softmax "
+                        'figures to finished records that lack them (from '
+                        'their last checkpoints in --work-dir)')
     parser.add_argument('--list', action='store_true',
                         help='print the runs and their commands')
     args = parser.parse_args(argv)
@@ -246,6 +294,13 @@ def main(argv=None) -> int:
     if args.list:
         for run in todo:
             print(f'{run.name}: {run.command()}')
+        return 0
+    if args.rescore:
+        work_root = osp.abspath(args.work_dir)
+        for rec in read_records(RECORDS):
+            if rec.get('copy_softmax') is None and osp.isdir(
+                    osp.join(work_root, rec['name'])):
+                after_record(rec, work_root, args.commit, test=False)
         return 0
     if not args.report_only:
         work_root = osp.abspath(args.work_dir)

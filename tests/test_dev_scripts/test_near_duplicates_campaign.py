@@ -2,6 +2,7 @@
 experiments, not tests): its runs, the copies' similarity read from a
 checkpoint, and its report."""
 import json
+import math
 import os.path as osp
 import sys
 
@@ -81,6 +82,17 @@ def test_copy_similarity_from_the_last_checkpoint(tiny_cifar10, tmp_path,
     record = dict(name='full-dup25_seed0', fraction=0.25)
     assert near_duplicates.copy_similarity(
         record, str(tmp_path), tiny_cifar10, 16) == pytest.approx(100 * sign)
+    record['config'] = near_duplicates.METHODS['full'][0]  # temperature 0.1
+    soft = near_duplicates.copy_softmax(record, str(tmp_path), tiny_cifar10,
+                                        16)
+    assert soft['temperature'] == 0.1
+    if sign > 0:  # the partner's row is the copy's own: equal mass
+        assert soft['partner_nearest'] == 1
+        assert soft['nll_apart'] - soft['nll_merged'] == \
+            pytest.approx(math.log(2), abs=1e-3)
+    else:  # opposite rows: the partner is the least similar row
+        assert soft['partner_nearest'] == 0
+        assert soft['partner_share'] < 1e-6
 
 
 def test_report_rows_per_fraction_and_method(tmp_path):
@@ -91,7 +103,9 @@ def test_report_rows_per_fraction_and_method(tmp_path):
             curve={'knn/backbone_top1_k200': {'70': 1.0, '75': val},
                    'knn/neck_top1_k200': {'75': val + 1}},
             test_top1=dict(backbone=val - 1, neck=val), merge_copies=copies,
-            merge_purity=purity, copy_similarity=90.0 + seed)
+            merge_purity=purity, copy_similarity=90.0 + seed,
+            copy_softmax=dict(partner_share=0.1 * (seed + 1),
+                              nll_apart=3.0 + seed, nll_merged=2.0))
 
     recs = [rec('npid', 0.1, 0, 48.0),
             rec('full', 0.1, 0, 52.0,
@@ -115,6 +129,7 @@ def test_report_rows_per_fraction_and_method(tmp_path):
     assert body[1][3] == '53.00 ± 1.41'
     assert body[1][8:12] == ['45.00 ± 7.07', '65.00 ± 7.07', '81.00 ± 1.41',
                              '90.50 ± 0.71']
-    assert body[1][12] == ('`python .dev_scripts/near_duplicates.py --only '
+    assert body[1][12:14] == ['15.00 ± 7.07', '3.50 ± 0.71 / 2.00 ± 0.00']
+    assert body[1][14] == ('`python .dev_scripts/near_duplicates.py --only '
                            'full --fractions 0.1`')
     json.dumps(recs)  # records stay plain JSON

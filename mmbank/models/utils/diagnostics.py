@@ -1,5 +1,5 @@
 """Diagnostics of merging (labels never reach the method)."""
-from typing import Tuple
+from typing import Dict, Tuple
 
 import torch
 from torch import Tensor
@@ -72,3 +72,53 @@ def pair_similarity(rows: Tensor, pairs: Tensor) -> float:
     pairs = pairs.long().to(rows.device)
     sims = (rows[pairs[:, 0]].float() * rows[pairs[:, 1]].float()).sum(1)
     return float(sims.mean())
+
+
+def pair_softmax_share(rows: Tensor,
+                       pairs: Tensor,
+                       temperature: float,
+                       chunk: int = 1024) -> Dict[str, float]:
+    """What the instance softmax over a bank does to known pairs.
+
+    Each member ``i`` of a pair ``(i, j)`` is taken as a query by its own
+    row ``m_i`` (a stand-in for its views' features), with
+    ``P(k | m_i) = softmax_k(m_k . m_i / temperature)`` over all ``N``
+    rows, itself included.
+
+    Args:
+        rows (Tensor): ``(N, d)`` L2-normalised bank rows.
+        pairs (Tensor): ``(M, 2)`` indices of the pairs.
+        temperature (float): The instance softmax's temperature.
+        chunk (int): Queries per matrix product. Defaults to 1024.
+
+    Returns:
+        dict: Means over the ``2M`` queries (both members of every pair):
+        ``partner_share``, ``P(j | m_i)``, the softmax mass the partner
+        takes; ``partner_nearest``, the fraction whose partner is the most
+        similar other row; ``nll_apart``, ``-log P(i | m_i)``, the instance
+        loss with the partner a negative (unmerged); ``nll_merged``,
+        ``-log (P(i | m_i) + P(j | m_i))``, with the partner a positive
+        (one merge group).
+    """
+    if temperature <= 0:
+        raise ValueError(f'temperature must be > 0, got {temperature}')
+    pairs = pairs.long().to(rows.device)
+    if pairs.dim() != 2 or pairs.shape[1] != 2 or not pairs.numel():
+        raise ValueError(f'pairs must be a non-empty (M, 2) tensor, got '
+                         f'{tuple(pairs.shape)}')
+    query = torch.cat([pairs[:, 0], pairs[:, 1]])
+    partner = torch.cat([pairs[:, 1], pairs[:, 0]])
+    rows = rows.double()
+    sums = dict(partner_share=0., partner_nearest=0., nll_apart=0.,
+                nll_merged=0.)
+    for q, p in zip(query.split(chunk), partner.split(chunk)):
+        logits = rows[q] @ rows.T / temperature  # (c, N)
+        log_prob = logits - logits.logsumexp(1, keepdim=True)
+        at = torch.arange(q.numel(), device=q.device)
+        own, other = log_prob[at, q], log_prob[at, p]
+        sums['partner_share'] += float(other.exp().sum())
+        sums['nll_apart'] += float(-own.sum())
+        sums['nll_merged'] += float(-torch.logaddexp(own, other).sum())
+        logits[at, q] = float('-inf')  # the nearest *other* row
+        sums['partner_nearest'] += float((logits.argmax(1) == p).sum())
+    return {k: v / query.numel() for k, v in sums.items()}

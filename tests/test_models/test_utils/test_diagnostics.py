@@ -42,3 +42,29 @@ def test_pair_similarity_is_the_mean_cosine_of_the_pairs():
     rows = torch.tensor([[1., 0.], [0., 1.], [0.6, 0.8]])
     assert pair_similarity(rows, torch.tensor([[0, 1], [0, 2]])) == \
         pytest.approx((0 + 0.6) / 2)
+
+
+def test_pair_softmax_share_by_hand():
+    from mmbank.models.utils import pair_softmax_share
+    # r0 = (1, 0), r1 at 60 degrees, r2 = (0, 1); the pair (0, 1); T = 0.5
+    c, s = 0.5, math.sqrt(3) / 2
+    rows = torch.tensor([[1., 0.], [c, s], [0., 1.]])
+    t = 0.5
+    e = lambda x: math.exp(x / t)  # noqa: E731
+    z0 = e(1) + e(c) + e(0)  # query r0: similarities 1, c, 0
+    z1 = e(c) + e(1) + e(s)  # query r1: similarities c, 1, s
+    got = pair_softmax_share(rows, torch.tensor([[0, 1]]), t, chunk=1)
+    assert got['partner_share'] == pytest.approx((e(c) / z0 + e(c) / z1) / 2)
+    assert got['nll_apart'] == pytest.approx(
+        -(math.log(e(1) / z0) + math.log(e(1) / z1)) / 2)
+    assert got['nll_merged'] == pytest.approx(
+        -(math.log((e(1) + e(c)) / z0) + math.log((e(1) + e(c)) / z1)) / 2)
+    # r0's nearest other row is r1 (0.5 > 0); r1's is r2 (0.87 > 0.5)
+    assert got['partner_nearest'] == 0.5
+    # the pair listed the other way round is the same two queries
+    assert pair_softmax_share(rows, torch.tensor([[1, 0]]), t) == \
+        pytest.approx(got)
+    with pytest.raises(ValueError, match='non-empty'):
+        pair_softmax_share(rows, torch.zeros(0, 2), t)
+    with pytest.raises(ValueError, match='temperature'):
+        pair_softmax_share(rows, torch.tensor([[0, 1]]), 0)
