@@ -187,6 +187,16 @@ def fmt(values) -> str:
     return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
 
 
+def loss_cells(recs) -> str:
+    """``apart / merged``: the copies' instance loss with the partner a
+    negative and a positive (mean ± std over ``recs``), or ``-``."""
+    soft = [r['copy_softmax'] for r in recs if r.get('copy_softmax')]
+    if not soft:
+        return '-'
+    return ' / '.join(fmt([s[k] for s in soft])
+                      for k in ('nll_apart', 'nll_merged'))
+
+
 def report(recs=None, out_dir: str = RECORDS) -> str:
     """``README.md`` beside the records: one row per method and fraction
     (mean ± std over seeds)."""
@@ -221,9 +231,7 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
                 fmt([r.get('copy_similarity') for r in rs]),
                 fmt([100 * r['copy_softmax']['partner_share'] for r in rs
                      if r.get('copy_softmax')]),
-                ' / '.join(fmt([(r.get('copy_softmax') or {}).get(k)
-                                for r in rs])
-                           for k in ('nll_apart', 'nll_merged')),
+                loss_cells(rs),
                 f'`{COMMAND} --only {method} --fractions {fraction:g}`'])
     text = ('# Near-duplicate benchmark records\n\nWritten by `python '
             '.dev_scripts/near_duplicates.py --report-only` from the JSON '

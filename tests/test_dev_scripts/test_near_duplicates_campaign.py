@@ -125,6 +125,7 @@ def test_report_rows_per_fraction_and_method(tmp_path):
         ['10%', 'method, 32 x 4, merging', '2']]
     assert body[0][3:8] == ['48.00', '49.00', '47.00', '48.00', '-']
     assert body[0][8:11] == ['-', '-', '-']
+    assert body[0][12:14] == ['10.00', '3.00 / 2.00']
     # mean ± std over seeds; merge figures at the last merge
     assert body[1][3] == '53.00 ± 1.41'
     assert body[1][8:12] == ['45.00 ± 7.07', '65.00 ± 7.07', '81.00 ± 1.41',
@@ -133,3 +134,10 @@ def test_report_rows_per_fraction_and_method(tmp_path):
     assert body[1][14] == ('`python .dev_scripts/near_duplicates.py --only '
                            'full --fractions 0.1`')
     json.dumps(recs)  # records stay plain JSON
+
+
+def test_loss_cells_without_softmax_figures():
+    assert near_duplicates.loss_cells([{}, dict(copy_softmax=None)]) == '-'
+    assert near_duplicates.loss_cells([
+        dict(copy_softmax=dict(nll_apart=2.0, nll_merged=1.0)),
+        dict(copy_softmax=None)]) == '2.00 / 1.00'
