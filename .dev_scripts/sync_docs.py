@@ -51,14 +51,36 @@ METAFILE_RUNS = {
     'membank_resnet18-std-w32_1xb32x4-coslr-75e_cifar10-10k': 'full-steps',
     'membank_resnet18-std-w32_1xb64x2-coslr-150e_cifar10-10k':
     'full-k2-steps',
+    'membank_resnet18-std-w32_1xb32x4-coslr-150e_cifar10-20k-0to4':
+    'full-20k-0to4-150e',
 }
-#: record key of a metafile task ("Linear Classification ..." or kNN) ->
-#: {metric: part of the record's value, or None}
+#: record key of a metafile task ("Linear Classification ...", "Image
+#: Retrieval ..." or kNN) -> {metric: part of the record's value, a path
+#: of keys joined by "/", or None}
 METRICS = {
     'test_top1': {'Top 1 Accuracy (backbone)': 'backbone',
                   'Top 1 Accuracy (embedding)': 'neck'},
     'linear_top1': {'Top 1 Accuracy': None},
+    'test_retrieval': {
+        f'{name} ({label})': f'{part}/{key}'
+        for part, label in (('backbone', 'backbone'), ('neck', 'embedding'))
+        for name, key in (('Recall@1', 'recall@1'), ('Recall@2', 'recall@2'),
+                          ('Recall@4', 'recall@4'), ('Recall@8', 'recall@8'),
+                          ('NMI', 'nmi'))
+    },
 }
+#: every metric name of :data:`METRICS`
+METRIC_NAMES = {name for names in METRICS.values() for name in names}
+
+
+def task_key(task: str) -> str:
+    """The record key measured by a metafile task's description."""
+    if 'Linear' in task:
+        return 'linear_top1'
+    if 'Retrieval' in task:
+        return 'test_retrieval'
+    return 'test_top1'
+
 _NPID = 'configs/npid/npid_resnet18-std-w32_1xb{}-coslr-{}e_cifar10-10k.py'
 _MEMBANK = ('configs/membank/membank_resnet18-std-w32_1xb{}-coslr-{}e_'
             'cifar10-10k.py')
@@ -92,9 +114,10 @@ def sync(doc: str, tables: dict) -> str:
 
 
 def suite_values(run: str, key: str, part=None, records=None):
-    """``key`` (``[part]``) of every committed record of a suite run (in
-    ``records``, default :data:`SUITE_RECORDS`), in seed order; records
-    without it are left out."""
+    """``key`` (``[part]``; a ``part`` of ``"a/b"`` is ``[a][b]``) of every
+    committed record of a suite run (in ``records``, default
+    :data:`SUITE_RECORDS`), in seed order; records without it are left
+    out."""
     import glob
     import json
     records = records or SUITE_RECORDS
@@ -102,8 +125,8 @@ def suite_values(run: str, key: str, part=None, records=None):
     for path in sorted(glob.glob(osp.join(records, f'{run}_seed*.json'))):
         with open(path) as f:
             value = json.load(f).get(key)
-        if part is not None and value is not None:
-            value = value.get(part)
+        for step in part.split('/') if part is not None else ():
+            value = value.get(step) if value is not None else None
         if value is not None:
             values.append(value)
     return values
@@ -123,10 +146,11 @@ def sync_metafile(text: str, runs=None, values=suite_values) -> str:
         if name:
             run, key = runs.get(name.group(1)), None
         task = re.match(r'(\s*- Task: .*mean of )(\d+) seeds?(.*\n?)', line)
-        metric = re.match(r'(\s*)(Top 1 Accuracy[^:]*): (\S+)(\s*)$', line)
+        metric = re.match(r'(\s*)([^:]+): (\S+)(\s*)$', line)
+        if metric and metric.group(2).strip() not in METRIC_NAMES:
+            metric = None
         if run and task:
-            key = ('linear_top1' if 'Linear' in task.group(1) else
-                   'test_top1')
+            key = task_key(task.group(1))
             count = len(values(run, key))
             line = (f'{task.group(1)}{count} seed{"s" * (count != 1)}'
                     f'{task.group(3)}')

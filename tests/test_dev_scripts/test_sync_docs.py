@@ -88,8 +88,15 @@ def test_zoo_runs_are_the_suite_runs():
     zoo = {(run, osp.splitext(osp.basename(config))[0])
            for _, run, config in sync_docs.ZOO_RUNS +
            sync_docs.PER_IMAGE_ZOO_RUNS}
+    # the unseen-category stand-in has no kNN row: its suite run trains
+    # the metafile model's config
+    unseen = {(run, osp.splitext(osp.basename(entry[0]))[0])
+              for run, entry in cifar_suite.UNSEEN_RUNS.items()}
     assert {(run, name)
-            for name, run in sync_docs.METAFILE_RUNS.items()} <= zoo
+            for name, run in sync_docs.METAFILE_RUNS.items()} <= zoo | unseen
+    assert ('full-20k-0to4-150e',
+            'membank_resnet18-std-w32_1xb32x4-coslr-150e_cifar10-20k-0to4'
+            ) in unseen
 
 
 def test_model_zoo_is_up_to_date_with_the_records(capsys):
@@ -166,3 +173,38 @@ def test_suite_values_in_seed_order_without_missing(tmp_path):
         json.dumps({'test_top1': {'backbone': 9.0}}))
     assert sync_docs.suite_values('x', 'test_top1', 'backbone',
                                   records=str(tmp_path)) == [1.0, 2.0]
+
+
+RETRIEVAL_META = """Models:
+  - Name: c
+    Results:
+      - Task: Image Retrieval (tools/retrieval.py), test set, mean of 1 seed
+        Dataset: CIFAR-10 test images: classes 5-9
+        Metrics:
+          Recall@1 (backbone): 0
+          NMI (embedding): 0
+"""
+
+
+def test_metafile_retrieval_results_follow_the_records(tmp_path):
+    import json
+    for seed, (r1, nmi) in enumerate(((60.0, 20.0), (61.5, 23.0))):
+        rec = {'test_retrieval': {'backbone': {'recall@1': r1, 'nmi': 1.0},
+                                  'neck': {'recall@1': 1.0, 'nmi': nmi}}}
+        (tmp_path / f'run-c_seed{seed}.json').write_text(json.dumps(rec))
+
+    def values(run, key, part=None):
+        return sync_docs.suite_values(run, key, part, records=str(tmp_path))
+
+    out = sync_docs.sync_metafile(RETRIEVAL_META, runs={'c': 'run-c'},
+                                  values=values).splitlines()
+    assert out[3].endswith('test set, mean of 2 seeds')
+    # the Dataset line has a colon but is not a metric: kept
+    assert out[4] == '        Dataset: CIFAR-10 test images: classes 5-9'
+    assert out[6] == '          Recall@1 (backbone): 60.75'  # (60 + 61.5)/2
+    assert out[7] == '          NMI (embedding): 21.5'  # (20 + 23) / 2
+    # a kNN metric under a retrieval task is an error
+    bad = RETRIEVAL_META.replace('NMI (embedding)',
+                                 'Top 1 Accuracy (backbone)')
+    with pytest.raises(ValueError, match='not a metric of test_retrieval'):
+        sync_docs.sync_metafile(bad, runs={'c': 'run-c'}, values=values)
