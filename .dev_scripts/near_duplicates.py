@@ -246,12 +246,70 @@ def report(recs=None, out_dir: str = RECORDS) -> str:
             '`pair_softmax_share`): the mass its partner takes, and its '
             'loss with the partner a negative (apart) or a positive '
             '(merged).\n\n' +
-            markdown_table(header, rows) + '\n')
+            markdown_table(header, rows) + '\n\n'
+            'Per epoch (`copies.png`; solid: 30% copies, dotted: 10%):\n\n'
+            '![merge precision, recall and the copies\' cosine per epoch]'
+            '(copies.png)\n')
     os.makedirs(out_dir, exist_ok=True)
+    if recs:
+        plot(recs, osp.join(out_dir, 'copies.png'))
     with open(osp.join(out_dir, 'README.md'), 'w') as f:
         f.write(text)
     print(text, flush=True)
     return text
+
+
+#: merge figures of a record's ``merge_copies`` plotted by :func:`plot`
+PLOTTED = (('merge_copy_precision', 'merged pairs that are copies (%)'),
+           ('merge_copy_recall', 'copies merged (%)'),
+           ('copy_pair_similarity', "copies' bank cosine (x 100)"))
+
+
+def plot(recs, path: str) -> str:
+    """``path`` (a PNG): per epoch, the merged pairs that are copies, the
+    copies merged and the copies' mean bank cosine, one line per run
+    with merging; runs without it (no per-epoch figures) show their
+    final cosine as a point at their last epoch."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+    styles = {0.1: ':', 0.3: '-'}
+    labelled = set()
+    for i, (method, (_, label)) in enumerate(METHODS.items()):
+        colour = colours[i % len(colours)]
+        for r in sorted((r for r in recs if r['method'] == method),
+                        key=lambda r: (r['fraction'], r['seed'])):
+            name = (f"{label}, {round(100 * r['fraction'])}% copies, "
+                    f"seed {r['seed']}")
+            figures = r.get('merge_copies') or {}
+            for ax, (key, _) in zip(axes, PLOTTED):
+                curve = figures.get(key) or {}
+                epochs = sorted(curve, key=int)
+                if epochs:
+                    ax.plot([int(e) for e in epochs],
+                            [curve[e] for e in epochs], color=colour,
+                            ls=styles.get(r['fraction'], '--'), lw=1.2,
+                            label=name)
+                    labelled.add(name)
+            if not figures.get('copy_pair_similarity') and \
+                    r.get('copy_similarity') is not None:
+                axes[2].plot([r.get('last_epoch') or 75],
+                             [r['copy_similarity']], 'o', color=colour,
+                             label=None if name in labelled else name)
+                labelled.add(name)
+    for ax, (_, title) in zip(axes, PLOTTED):
+        ax.set_xlabel('epoch')
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[2].legend(fontsize=7, loc='lower right')
+    fig.suptitle('Near-duplicate benchmark: merging against the injected '
+                 'copies (validation runs)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
 
 
 def after_record(record: dict, work_root: str, do_commit: bool,
@@ -274,7 +332,8 @@ def after_record(record: dict, work_root: str, do_commit: bool,
         linear_probe(record, work_root, do_commit, records_dir=RECORDS)
     report()
     if do_commit:
-        commit([osp.join(RECORDS, 'README.md')],
+        commit([osp.join(RECORDS, 'README.md'),
+                osp.join(RECORDS, 'copies.png')],
                f"near-duplicate report: with {record['name']}")
 
 

@@ -134,6 +134,43 @@ def test_report_rows_per_fraction_and_method(tmp_path):
     assert body[1][14] == ('`python .dev_scripts/near_duplicates.py --only '
                            'full --fractions 0.1`')
     json.dumps(recs)  # records stay plain JSON
+    # the per-epoch figure beside the table
+    png = (tmp_path / 'copies.png').read_bytes()
+    assert png[:8] == b'\x89PNG\r\n\x1a\n'
+    assert '](copies.png)' in text
+
+
+def test_plot_draws_each_runs_merge_curves(tmp_path, monkeypatch):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    drawn = {}
+    savefig = matplotlib.figure.Figure.savefig
+
+    def keep(fig, path, **kwargs):
+        drawn['axes'] = [[(tuple(line.get_xdata()), tuple(line.get_ydata()))
+                          for line in ax.get_lines()] for ax in fig.axes]
+        return savefig(fig, path, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, 'savefig', keep)
+    recs = [dict(method='full', fraction=0.3, seed=0, last_epoch=75,
+                 copy_similarity=93.5,
+                 merge_copies=dict(merge_copy_precision={'40': 96.0,
+                                                         '38': 94.0},
+                                   merge_copy_recall={'38': 0.5, '40': 1.6},
+                                   copy_pair_similarity={'1': 50.0,
+                                                         '2': 60.0})),
+            dict(method='npid', fraction=0.3, seed=0, last_epoch=75,
+                 copy_similarity=85.9, merge_copies=None)]
+    near_duplicates.plot(recs, str(tmp_path / 'p.png'))
+    precision, recall, cosine = drawn['axes']
+    # epochs in order, one line per merging run
+    assert precision == [((38, 40), (94.0, 96.0))]
+    assert recall == [((38, 40), (0.5, 1.6))]
+    # NPID has no per-epoch cosine: its final value at its last epoch
+    assert sorted(cosine) == [((1, 2), (50.0, 60.0)), ((75,), (85.9,))]
+    assert (tmp_path / 'p.png').exists()
+    plt.close('all')
 
 
 def test_loss_cells_without_softmax_figures():
