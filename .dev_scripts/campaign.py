@@ -149,8 +149,11 @@ def merge_figures(work_dir: str) -> Dict[str, Dict[int, float]]:
     ``merge_copy_precision`` / ``merge_copy_recall`` (merged pairs that are
     true copies / true copies merged, on a training set with known
     near-duplicates) at each merge, and ``copy_pair_similarity`` (mean
-    cosine of the copies' bank rows, x 100) after every epoch. NaN values
-    (no group yet) and figures never logged are left out."""
+    cosine of the copies' bank rows, x 100) after every epoch since the
+    hook first ran: the epochs that end at the checkpoint's (a run
+    resumed from one without the hook, e.g. a shared branch without
+    merging, logged only its later epochs). NaN values (no group yet) and
+    figures never logged are left out."""
     if not osp.exists(osp.join(work_dir, 'last_checkpoint')) or \
             not osp.exists(last_checkpoint(work_dir)):
         return {}
@@ -176,10 +179,12 @@ def merge_figures(work_dir: str) -> Dict[str, Dict[int, float]]:
         if figure:
             out[name] = figure
     similarity = values('copy_pair_similarity')
-    if similarity:  # after every epoch from the first
+    if similarity:  # after every epoch up to the checkpoint's
+        last = int((checkpoint.get('meta') or {}).get('epoch',
+                                                      len(similarity)))
         out['copy_pair_similarity'] = {
-            epoch: round(100 * float(v), 1)
-            for epoch, v in enumerate(similarity, 1)}
+            epoch: round(100 * float(v), 1) for epoch, v in enumerate(
+                similarity, last - len(similarity) + 1)}
     return out
 
 

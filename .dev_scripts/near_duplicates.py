@@ -312,14 +312,34 @@ def plot(recs, path: str) -> str:
     return path
 
 
+def refresh_merge_figures(record: dict, work_root: str) -> bool:
+    """Re-read a finished run's merge figures (``merge_purity``,
+    ``merge_copies``) from its last checkpoint into ``record``; whether
+    they changed (records written before the copies' similarity got its
+    epochs right for runs resumed from a branch)."""
+    from campaign import merge_figures
+    figures = merge_figures(osp.join(work_root, record['name']))
+    if not figures:
+        return False
+    old = (record.get('merge_purity'), record.get('merge_copies'))
+    purity = figures.pop('merge_same_class', {})
+    # JSON keys: the records hold epochs as strings
+    record['merge_purity'] = {str(e): v for e, v in purity.items()}
+    record['merge_copies'] = {
+        name: {str(e): v for e, v in figure.items()}
+        for name, figure in figures.items()} or None
+    return (record['merge_purity'], record['merge_copies']) != old
+
+
 def after_record(record: dict, work_root: str, do_commit: bool,
-                 test: bool) -> None:
+                 test: bool, rewrite: bool = False) -> None:
     """Add the copies' final similarity (and with ``test`` the linear
     probe) to a finished run's record, rewrite the report (committed with
-    ``do_commit``)."""
+    ``do_commit``); ``rewrite``: write the record even if nothing is
+    added."""
     from cifar_suite import linear_probe
     path = osp.join(RECORDS, f"{record['name']}.json")
-    if record.get('copy_similarity') is None or \
+    if rewrite or record.get('copy_similarity') is None or \
             record.get('copy_softmax') is None:
         record['copy_similarity'] = copy_similarity(record, work_root)
         record['copy_softmax'] = copy_softmax(record, work_root)
@@ -327,7 +347,7 @@ def after_record(record: dict, work_root: str, do_commit: bool,
             json.dump(record, f, indent=2)
         if do_commit:
             commit([path], f"campaign record: {record['name']} copies' "
-                   'similarity and softmax share')
+                   'figures from its last checkpoint')
     if test:
         linear_probe(record, work_root, do_commit, records_dir=RECORDS)
     report()
@@ -351,8 +371,9 @@ def main(argv=None) -> int:
     parser.add_argument('--commit', action='store_true')
     parser.add_argument('--report-only', action='store_true')
     parser.add_argument('--rescore', action='store_true',
-                        help="add the copies' similarity and softmax "
-                        'figures to finished records that lack them (from '
+                        help="re-read the merge figures of finished "
+                        "records and add the copies' similarity and "
+                        'softmax figures where missing or changed (from '
                         'their last checkpoints in --work-dir)')
     parser.add_argument('--list', action='store_true',
                         help='print the runs and their commands')
@@ -365,9 +386,12 @@ def main(argv=None) -> int:
     if args.rescore:
         work_root = osp.abspath(args.work_dir)
         for rec in read_records(RECORDS):
-            if rec.get('copy_softmax') is None and osp.isdir(
-                    osp.join(work_root, rec['name'])):
-                after_record(rec, work_root, args.commit, test=False)
+            if not osp.isdir(osp.join(work_root, rec['name'])):
+                continue
+            if refresh_merge_figures(rec, work_root) or \
+                    rec.get('copy_softmax') is None:
+                after_record(rec, work_root, args.commit, test=False,
+                             rewrite=True)
         return 0
     if not args.report_only:
         work_root = osp.abspath(args.work_dir)

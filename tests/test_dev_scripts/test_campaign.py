@@ -188,6 +188,12 @@ def test_merge_figures_on_near_duplicates(tmp_path):
         merge_copy_recall={2: 0.0, 3: 12.5},
         copy_pair_similarity={1: 60.0, 2: 70.0, 3: 80.0})
     assert campaign.merge_purity(str(tmp_path)) == {}
+    # resumed at epoch 35 from a run without the hook: the three values
+    # are epochs 36-38, not 1-3
+    torch.save(dict(meta=dict(epoch=38), state_dict={},
+                    message_hub=hub.state_dict()), tmp_path / 'epoch_3.pth')
+    assert campaign.merge_figures(str(tmp_path))['copy_pair_similarity'] \
+        == {36: 60.0, 37: 70.0, 38: 80.0}
 
 
 def test_final_read_on_the_test_set_knn_or_retrieval(tmp_path, fake_train):

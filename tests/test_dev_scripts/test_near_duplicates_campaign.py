@@ -178,3 +178,34 @@ def test_loss_cells_without_softmax_figures():
     assert near_duplicates.loss_cells([
         dict(copy_softmax=dict(nll_apart=2.0, nll_merged=1.0)),
         dict(copy_softmax=None)]) == '2.00 / 1.00'
+
+
+def test_refresh_merge_figures_from_the_last_checkpoint(tmp_path):
+    """A record whose copies' similarity was numbered from epoch 1 though
+    the run resumed at 35 gets the checkpoint's epochs; a second refresh
+    changes nothing."""
+    from mmengine.logging import MessageHub
+    work = tmp_path / 'full-r50-dup30_seed0'
+    work.mkdir()
+    hub = MessageHub('refresh-test')
+    for epoch in (36, 37, 38):
+        hub.update_scalar('train/copy_pair_similarity', 0.9)
+    hub.update_scalar('train/merge_epoch', 38)
+    hub.update_scalar('train/merge_same_class', 1.0)
+    hub.update_scalar('train/merge_copy_precision', 0.5)
+    hub.update_scalar('train/merge_copy_recall', 0.25)
+    torch.save(dict(meta=dict(epoch=38), state_dict={},
+                    message_hub=hub.state_dict()), work / 'epoch_38.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'epoch_38.pth'))
+    record = dict(name=work.name, merge_purity={'38': 100.0},
+                  merge_copies=dict(copy_pair_similarity={
+                      '1': 90.0, '2': 90.0, '3': 90.0}))
+    assert near_duplicates.refresh_merge_figures(record, str(tmp_path))
+    assert record['merge_copies'] == dict(
+        merge_copy_precision={'38': 50.0}, merge_copy_recall={'38': 25.0},
+        copy_pair_similarity={'36': 90.0, '37': 90.0, '38': 90.0})
+    assert record['merge_purity'] == {'38': 100.0}
+    assert not near_duplicates.refresh_merge_figures(record, str(tmp_path))
+    # no checkpoint: nothing to re-read, the record is kept
+    assert not near_duplicates.refresh_merge_figures(
+        dict(name='missing'), str(tmp_path))
