@@ -49,6 +49,17 @@ def test_metafile_results_are_the_suite_records():
                     suite_values(run, 'test_top1', 'backbone'),
                     'Top 1 Accuracy (embedding)':
                     suite_values(run, 'test_top1', 'neck')}
+            elif result['Task'].startswith('Image Retrieval'):
+                expected = {
+                    f'{metric} ({label})': suite_values(
+                        run, 'test_retrieval', f'{part}/{key}')
+                    for part, label in (('backbone', 'backbone'),
+                                        ('neck', 'embedding'))
+                    for metric, key in (('Recall@1', 'recall@1'),
+                                        ('Recall@2', 'recall@2'),
+                                        ('Recall@4', 'recall@4'),
+                                        ('Recall@8', 'recall@8'),
+                                        ('NMI', 'nmi'))}
             else:
                 assert result['Task'].startswith('Linear Classification')
                 expected = {'Top 1 Accuracy':
