@@ -273,7 +273,7 @@ def plot(recs, path: str) -> str:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5))
     colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
     styles = {0.1: ':', 0.3: '-'}
     labelled = set()
@@ -299,14 +299,22 @@ def plot(recs, path: str) -> str:
                              [r['copy_similarity']], 'o', color=colour,
                              label=None if name in labelled else name)
                 labelled.add(name)
+    # the cosine from epoch 10 on (the bank starts random, near 0)
+    late = [y for line in axes[2].get_lines()
+            for x, y in zip(line.get_xdata(), line.get_ydata()) if x >= 10]
+    if late:
+        axes[2].set_ylim(min(late) - 2, min(100, max(late) + 2))
+        axes[2].set_title("copies' bank cosine (x 100), from epoch 10")
     for ax, (_, title) in zip(axes, PLOTTED):
         ax.set_xlabel('epoch')
-        ax.set_title(title)
+        if not ax.get_title():
+            ax.set_title(title)
         ax.grid(alpha=0.3)
-    axes[2].legend(fontsize=7, loc='lower right')
+    fig.legend(*axes[2].get_legend_handles_labels(), fontsize=8,
+               loc='lower center', ncol=3)
     fig.suptitle('Near-duplicate benchmark: merging against the injected '
                  'copies (validation runs)')
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
