@@ -3,6 +3,7 @@ generator (seeding, ranks, state), its modes and its argument checks."""
 import pytest
 import torch
 from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
 
 import mmbank  # noqa: F401
 from mmbank.models.data_preprocessors import BatchedViewsDataPreprocessor
@@ -118,6 +119,25 @@ def test_outside_training_it_only_normalises():
     data = batch()
     (out, ), _ = make(num_views=4)(data, training=False)
     assert torch.allclose(out, normalised(data['inputs'][0]), atol=1e-4)
+
+
+@pytest.mark.parametrize('training', [True, False])
+def test_data_samples_pass_through_on_the_cpu_and_are_cast_elsewhere(
+        training, monkeypatch):
+    """On the CPU the loader's data samples are passed on as they are (no
+    copy of each); for another device mmengine's cast runs."""
+    data = batch()
+    data['data_samples'][1].sample_idx = InstanceData(value=torch.tensor([7]))
+    pp = make()
+    _, samples = pp(data, training=training)
+    assert all(a is b for a, b in zip(samples, data['data_samples']))
+    assert samples[1].sample_idx.value.tolist() == [7]
+    cast = []
+    monkeypatch.setattr(SelfSupDataPreprocessor, 'cast_data',
+                        lambda self, d: cast.append(d) or d)
+    monkeypatch.setattr(pp, '_device', torch.device('meta'))
+    assert pp.cast_data(data['data_samples']) is data['data_samples']
+    assert cast == [data['data_samples']]
 
 
 def test_loader_crops_mode_takes_k_crops_and_flips_and_colours_them():
