@@ -71,8 +71,7 @@ def test_views_are_npids_augmentation_at_the_datasets_size(rel):
         # arrays of one size: the loader packs them, every view is made
         # batched with NPID's distributions
         assert loader['dataset'].get('pipeline', innermost_dataset(
-            loader)['pipeline']) == [
-                dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx'])]
+            loader)['pipeline']) == [dict(type='PackImageAndIndex')]
         assert preprocessor.get('geometric', True) is True
         assert preprocessor['crop_size'] == CROP_SIZE[dataset_type]
         assert preprocessor['crop_scale'] == (0.2, 1.)

@@ -39,9 +39,8 @@ batched_views = dict(
     saturation=0.4,
     hue=0.4,
     flip_prob=0.5)
-train_pipeline = [
-    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
-]
+# PackSelfSupInputs(algorithm_keys=['sample_idx'])'s output, cheaper
+train_pipeline = [dict(type='PackImageAndIndex')]
 per_image_pipeline = [
     dict(
         type='MultiViewWithIndex',

@@ -79,7 +79,7 @@ def check_bank_indices(dataset) -> None:
 
 #: transforms that read or pack an image without changing it
 PACKING_TRANSFORMS = ('LoadImageFromFile', 'PackSelfSupInputs',
-                      'PackClsInputs', 'PackInputs')
+                      'PackImageAndIndex', 'PackClsInputs', 'PackInputs')
 
 
 def check_views_are_made(dataset, runner) -> None:

@@ -118,7 +118,11 @@ def test_setup_hook_refuses_npid_memory_of_another_length():
             SimpleMemory(length=5, feat_dim=2, momentum=0.5)))
 
 
-def test_setup_hook_refuses_a_run_that_makes_no_views():
+@pytest.mark.parametrize('pack', [
+    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
+    dict(type='PackImageAndIndex')
+])
+def test_setup_hook_refuses_a_run_that_makes_no_views(pack):
     """A pipeline that only packs (the bases' batched train_pipeline) needs
     a data preprocessor that makes the views."""
     from mmengine.dataset import BaseDataset
@@ -141,11 +145,10 @@ def test_setup_hook_refuses_a_run_that_makes_no_views():
         with DefaultScope.overwrite_default_scope('mmselfsup'):
             return Tiny(serialize_data=False, pipeline=pipeline)
 
-    pack = dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx'])
     hook = MemoryBankSetupHook()
     runner = _check_hook_runner(dataset([pack]))
     with pytest.raises(ValueError, match=r'only reads and packs the images '
-                       r"\(PackSelfSupInputs\) and the model's "
+                       rf"\({pack['type']}\) and the model's "
                        r'data_preprocessor makes no views'):
         hook.before_run(runner)
     # the views made by the preprocessor, or per image in the loader, pass
