@@ -41,12 +41,13 @@ batched_views = dict(
     flip_prob=0.5)
 # PackSelfSupInputs(algorithm_keys=['sample_idx'])'s output, cheaper
 train_pipeline = [dict(type='PackImageAndIndex')]
+# the same views made per image in the loader, packed the mmselfsup way
 per_image_pipeline = [
     dict(
         type='MultiViewWithIndex',
         num_views=num_views,
         transforms=view_pipeline),
-    *train_pipeline,
+    dict(type='PackSelfSupInputs', algorithm_keys=['sample_idx']),
 ]
 
 train_dataloader = dict(
